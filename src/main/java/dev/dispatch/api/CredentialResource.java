@@ -1,0 +1,38 @@
+package dev.dispatch.api;
+
+import dev.dispatch.InvalidRequestException;
+import dev.dispatch.inventory.InventoryService;
+import dev.dispatch.tenancy.Roles;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+/** Write-only private keys. */
+@Path("/api/v1/credentials")
+@Produces(MediaType.APPLICATION_JSON)
+public class CredentialResource {
+    private final InventoryService inventory;
+    private final CallerContext caller;
+
+    public CredentialResource(InventoryService inventory, CallerContext caller) {
+        this.inventory = inventory;
+        this.caller = caller;
+    }
+
+    /** Stores (encrypted) or replaces a private key; answers its type and fingerprint only. */
+    @PUT
+    @Path("/{name}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @RolesAllowed(Roles.ADMIN)
+    public CredentialResponse put(@PathParam("name") String name, PutCredentialRequest body) {
+        if (body == null) {
+            throw InvalidRequestException.of("body", "a credential body is required");
+        }
+        var info = inventory.putCredential(caller.caller(), name, body.privateKey(), body.passphrase());
+        return new CredentialResponse(info.name(), info.type(), info.fingerprint());
+    }
+}

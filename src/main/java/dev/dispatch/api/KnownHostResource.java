@@ -1,0 +1,57 @@
+package dev.dispatch.api;
+
+import dev.dispatch.InvalidRequestException;
+import dev.dispatch.inventory.InventoryService;
+import dev.dispatch.tenancy.Roles;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.util.List;
+
+/** The tenant's trusted host keys, per inventory host name. */
+@Path("/api/v1/known-hosts")
+@Produces(MediaType.APPLICATION_JSON)
+public class KnownHostResource {
+    private final InventoryService inventory;
+    private final CallerContext caller;
+
+    public KnownHostResource(InventoryService inventory, CallerContext caller) {
+        this.inventory = inventory;
+        this.caller = caller;
+    }
+
+    /** Replaces the host's keys with {@code {"keys": [...]}}. */
+    @PUT
+    @Path("/{host}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @RolesAllowed(Roles.ADMIN)
+    public KnownHostsResponse put(@PathParam("host") String host, PutKnownHostsRequest body) {
+        if (body == null) {
+            throw InvalidRequestException.of("keys", "at least one key is required");
+        }
+        return KnownHostsResponse.from(host, inventory.putKnownHosts(caller.caller(), host, body.keys()));
+    }
+
+    /** Replaces the host's keys with OpenSSH known_hosts lines sent as text. */
+    @PUT
+    @Path("/{host}")
+    @Consumes(MediaType.TEXT_PLAIN)
+    @RolesAllowed(Roles.ADMIN)
+    public KnownHostsResponse putText(@PathParam("host") String host, String lines) {
+        return KnownHostsResponse.from(host, inventory.putKnownHosts(caller.caller(), host,
+                lines == null ? List.of() : List.of(lines)));
+    }
+
+    /** The host's keys. */
+    @GET
+    @Path("/{host}")
+    @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
+    public KnownHostsResponse get(@PathParam("host") String host) {
+        return KnownHostsResponse.from(host, inventory.knownHosts(caller.tenantId(), host));
+    }
+}

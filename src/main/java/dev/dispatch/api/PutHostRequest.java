@@ -1,0 +1,9 @@
+package dev.dispatch.api;
+
+import java.util.List;
+import java.util.Map;
+
+/** Body of {@code PUT /hosts/{name}}; {@code port} defaults to 22. */
+public record PutHostRequest(String address, Integer port, String user, String credential,
+        Map<String, String> labels, List<String> groups, String hostKeyPolicy) {
+}

@@ -1,0 +1,47 @@
+package dev.dispatch.audit;
+
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.GeneratedValue;
+import jakarta.persistence.GenerationType;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.Map;
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
+
+/** One append-only audit record: who did what to which target, from where, with what outcome. Never holds secrets. */
+@Entity
+@Table(name = "audit_event")
+public class AuditEvent extends PanacheEntityBase {
+    @Id
+    @GeneratedValue(strategy = GenerationType.IDENTITY)
+    public Long id;
+
+    @Column(name = "tenant_id", nullable = false, updatable = false)
+    public String tenantId;
+
+    @Column(nullable = false, updatable = false)
+    public Instant at;
+
+    @Column(nullable = false, updatable = false)
+    public String actor;
+
+    @Column(nullable = false, updatable = false)
+    public String action;
+
+    @Column(updatable = false)
+    public String target;
+
+    @Column(nullable = false, updatable = false)
+    public String outcome;
+
+    @Column(updatable = false)
+    public String source;
+
+    @JdbcTypeCode(SqlTypes.JSON)
+    @Column(updatable = false)
+    public Map<String, Object> details;
+}

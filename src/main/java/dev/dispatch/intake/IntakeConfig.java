@@ -1,0 +1,38 @@
+package dev.dispatch.intake;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import jakarta.validation.constraints.Min;
+import java.time.Duration;
+
+/** Limits and defaults applied to job requests. */
+@ConfigMapping(prefix = "dispatch.intake")
+public interface IntakeConfig {
+    /** Runs of one job at once when the request gives no {@code parallelism}. Default 20. */
+    @WithDefault("20")
+    @Min(1)
+    int defaultParallelism();
+
+    /** Largest {@code parallelism} accepted. Default 1000. */
+    @WithDefault("1000")
+    @Min(1)
+    int maxParallelism();
+
+    /** Command timeout when the request gives none. Default 1h. */
+    @WithDefault("1h")
+    Duration defaultTimeout();
+
+    /** Longest {@code timeout} accepted. Default 7d. */
+    @WithDefault("7d")
+    Duration maxTimeout();
+
+    /** Largest stdin {@code input}, in bytes. Default 1 MiB. */
+    @WithDefault("1048576")
+    @Min(0)
+    int maxInputBytes();
+
+    /** Most hosts one job may target. Default 10000. */
+    @WithDefault("10000")
+    @Min(1)
+    int maxHosts();
+}

@@ -1,0 +1,275 @@
+package dev.dispatch.intake;
+
+import dev.dispatch.InvalidRequestException;
+import dev.dispatch.InvalidRequestException.Violation;
+import dev.dispatch.audit.AuditService;
+import dev.dispatch.inventory.Host;
+import dev.dispatch.inventory.HostRepository;
+import dev.dispatch.job.HostRun;
+import dev.dispatch.job.HostRunRepository;
+import dev.dispatch.job.Job;
+import dev.dispatch.job.JobEvent;
+import dev.dispatch.job.JobKind;
+import dev.dispatch.job.JobRepository;
+import dev.dispatch.job.JobRequest;
+import dev.dispatch.job.JobState;
+import dev.dispatch.job.RunState;
+import dev.dispatch.tenancy.Caller;
+import dev.dispatch.tenancy.TenantService;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.hibernate.exception.ConstraintViolationException;
+
+/**
+ * The one way jobs enter the system, behind REST and Kafka: validates a request (naming every violation), resolves
+ * its targets within the caller's tenant, and stores the job, its host runs and the audit record in one transaction.
+ * A repeated idempotency key returns the first job; the database's unique constraint decides races.
+ */
+@ApplicationScoped
+public class JobIntakeService {
+    private static final Set<JobKind> SUPPORTED = EnumSet.of(JobKind.EXEC, JobKind.PING);
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final String IDEMPOTENCY_CONSTRAINT = "job_idempotency_key_unique";
+
+    private final IntakeConfig config;
+    private final HostRepository hosts;
+    private final JobRepository jobs;
+    private final HostRunRepository runs;
+    private final TenantService tenants;
+    private final AuditService audit;
+    private final Event<JobEvent> events;
+
+    public JobIntakeService(IntakeConfig config, HostRepository hosts, JobRepository jobs, HostRunRepository runs,
+            TenantService tenants, AuditService audit, Event<JobEvent> events) {
+        this.config = config;
+        this.hosts = hosts;
+        this.jobs = jobs;
+        this.runs = runs;
+        this.tenants = tenants;
+        this.audit = audit;
+        this.events = events;
+    }
+
+    /**
+     * Submits a job. {@code headerKey} is an idempotency key given outside the body (REST header, Kafka key).
+     *
+     * @throws InvalidRequestException naming every violation; nothing is written then
+     */
+    public SubmissionResult submit(Caller caller, JobRequest request, String headerKey) {
+        JobRequest effective = withKey(request, headerKey);
+        String key = effective.idempotencyKey();
+        try {
+            return QuarkusTransaction.requiringNew().call(() -> create(caller, effective));
+        } catch (RuntimeException e) {
+            if (key != null && isIdempotencyConflict(e)) {
+                return QuarkusTransaction.requiringNew().call(() -> new SubmissionResult(
+                        jobs.findByIdempotencyKey(caller.tenantId(), key).orElseThrow(() -> e), false));
+            }
+            throw e;
+        }
+    }
+
+    private SubmissionResult create(Caller caller, JobRequest request) {
+        if (request.idempotencyKey() != null) {
+            var existing = jobs.findByIdempotencyKey(caller.tenantId(), request.idempotencyKey());
+            if (existing.isPresent()) {
+                return new SubmissionResult(existing.get(), false);
+            }
+        }
+        List<Violation> violations = new ArrayList<>();
+        JobKind kind = validateShape(request, violations);
+        List<String> targets = resolveTargets(caller.tenantId(), request.targets(), violations);
+        if (!violations.isEmpty()) {
+            throw new InvalidRequestException(violations);
+        }
+        tenants.ensureExists(caller.tenantId());
+        Instant now = Instant.now();
+        Job job = new Job();
+        job.id = UUID.randomUUID();
+        job.tenantId = caller.tenantId();
+        job.kind = kind.wireName();
+        job.state = JobState.QUEUED;
+        job.request = request;
+        job.submittedBy = caller.subject();
+        job.source = caller.source();
+        job.idempotencyKey = request.idempotencyKey();
+        job.parallelism = request.parallelism() == null ? config.defaultParallelism() : request.parallelism();
+        job.hostCount = targets.size();
+        job.createdAt = now;
+        jobs.persist(job);
+        jobs.flush();
+        int ordinal = 0;
+        for (String host : targets) {
+            HostRun run = new HostRun();
+            run.id = UUID.randomUUID();
+            run.jobId = job.id;
+            run.tenantId = job.tenantId;
+            run.hostName = host;
+            run.ordinal = ordinal++;
+            run.state = RunState.QUEUED;
+            runs.persist(run);
+        }
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("kind", job.kind);
+        details.put("hosts", targets.size());
+        if (job.idempotencyKey != null) {
+            details.put("idempotencyKey", job.idempotencyKey);
+        }
+        audit.record(caller, "job.submit", "job/" + job.id, "accepted", details);
+        events.fire(JobEvent.of("accepted", job, Map.of(RunState.QUEUED.name(), (long) targets.size())));
+        return new SubmissionResult(job, true);
+    }
+
+    private JobKind validateShape(JobRequest r, List<Violation> v) {
+        JobKind kind = null;
+        if (r.kind() == null || r.kind().isBlank()) {
+            v.add(new Violation("kind", "is required (one of exec, ping, copy, update, fetch, delete)"));
+        } else {
+            kind = JobKind.fromWire(r.kind());
+            if (kind == null) {
+                v.add(new Violation("kind", "unknown kind '" + r.kind()
+                        + "' (one of exec, ping, copy, update, fetch, delete)"));
+            } else if (!SUPPORTED.contains(kind)) {
+                v.add(new Violation("kind", "'" + r.kind() + "' is not supported by this version yet"));
+            }
+        }
+        if (kind == JobKind.EXEC && (r.command() == null || r.command().isBlank())) {
+            v.add(new Violation("command", "is required for kind exec"));
+        }
+        if (kind == JobKind.PING && (r.command() != null || r.input() != null)) {
+            v.add(new Violation("command", "ping runs nothing; command and input must be absent"));
+        }
+        if (r.file() != null && (kind == JobKind.EXEC || kind == JobKind.PING)) {
+            v.add(new Violation("file", "is not used by kind " + r.kind()));
+        }
+        if (r.input() != null && r.input().getBytes(StandardCharsets.UTF_8).length > config.maxInputBytes()) {
+            v.add(new Violation("input", "exceeds " + config.maxInputBytes() + " bytes"));
+        }
+        if (r.env() != null) {
+            r.env().forEach((name, value) -> {
+                if (!ENV_NAME.matcher(name).matches()) {
+                    v.add(new Violation("env." + name, "is not a valid environment variable name"));
+                } else if (value == null) {
+                    v.add(new Violation("env." + name, "must not be null"));
+                }
+            });
+        }
+        if (r.timeout() != null) {
+            try {
+                Duration timeout = Duration.parse(r.timeout());
+                if (timeout.isNegative() || timeout.isZero()) {
+                    v.add(new Violation("timeout", "must be positive"));
+                } else if (timeout.compareTo(config.maxTimeout()) > 0) {
+                    v.add(new Violation("timeout", "must not exceed " + config.maxTimeout()));
+                }
+            } catch (DateTimeParseException e) {
+                v.add(new Violation("timeout", "'" + r.timeout() + "' is not an ISO-8601 duration such as PT5M"));
+            }
+        }
+        if (r.parallelism() != null && r.parallelism() < 1) {
+            v.add(new Violation("parallelism", "must be at least 1"));
+        } else if (r.parallelism() != null && r.parallelism() > config.maxParallelism()) {
+            v.add(new Violation("parallelism", "must not exceed " + config.maxParallelism()));
+        }
+        if (r.batchSize() != null) {
+            v.add(new Violation("batchSize", "is not supported by this version yet"));
+        }
+        if (r.maxFailures() != null) {
+            v.add(new Violation("maxFailures", "is not supported by this version yet"));
+        }
+        if (r.retries() != null && r.retries() != 0) {
+            v.add(new Violation("retries", "only 0 is supported by this version yet"));
+        }
+        if (r.idempotencyKey() != null && (r.idempotencyKey().isBlank() || r.idempotencyKey().length() > 200)) {
+            v.add(new Violation("idempotencyKey", "must be 1-200 characters"));
+        }
+        return kind;
+    }
+
+    private List<String> resolveTargets(String tenantId, JobRequest.Targets t, List<Violation> v) {
+        if (t == null || (isEmpty(t.hosts()) && isEmpty(t.groups()) && (t.labels() == null || t.labels().isEmpty()))) {
+            v.add(new Violation("targets", "name at least one host, group or label"));
+            return List.of();
+        }
+        Set<String> resolved = new LinkedHashSet<>();
+        if (!isEmpty(t.hosts())) {
+            Set<String> known = new LinkedHashSet<>();
+            for (Host h : hosts.findByNames(tenantId, t.hosts())) {
+                known.add(h.name);
+            }
+            for (int i = 0; i < t.hosts().size(); i++) {
+                String name = t.hosts().get(i);
+                if (name == null || !known.contains(name)) {
+                    v.add(new Violation("targets.hosts[" + i + "]", "no host named '" + name + "'"));
+                } else {
+                    resolved.add(name);
+                }
+            }
+        }
+        if (!isEmpty(t.groups()) || (t.labels() != null && !t.labels().isEmpty())) {
+            List<Host> all = hosts.listForTenant(tenantId);
+            if (!isEmpty(t.groups())) {
+                for (int i = 0; i < t.groups().size(); i++) {
+                    String group = t.groups().get(i);
+                    List<String> members = all.stream().filter(h -> h.groups != null && h.groups.contains(group))
+                            .map(h -> h.name).toList();
+                    if (members.isEmpty()) {
+                        v.add(new Violation("targets.groups[" + i + "]", "group '" + group + "' has no hosts"));
+                    }
+                    resolved.addAll(members);
+                }
+            }
+            if (t.labels() != null && !t.labels().isEmpty()) {
+                List<String> matching = all.stream()
+                        .filter(h -> h.labels != null && h.labels.entrySet().containsAll(t.labels().entrySet()))
+                        .map(h -> h.name).toList();
+                if (matching.isEmpty()) {
+                    v.add(new Violation("targets.labels", "no host matches " + t.labels()));
+                }
+                resolved.addAll(matching);
+            }
+        }
+        if (resolved.size() > config.maxHosts()) {
+            v.add(new Violation("targets", "resolve to " + resolved.size() + " hosts; at most " + config.maxHosts()));
+        }
+        return new ArrayList<>(resolved);
+    }
+
+    private static JobRequest withKey(JobRequest request, String headerKey) {
+        if (headerKey == null || headerKey.isBlank()) {
+            return request;
+        }
+        if (request.idempotencyKey() != null && !request.idempotencyKey().equals(headerKey)) {
+            throw InvalidRequestException.of("idempotencyKey", "differs from the Idempotency-Key header");
+        }
+        return request.withIdempotencyKey(headerKey);
+    }
+
+    private static boolean isIdempotencyConflict(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ConstraintViolationException cve && cve.getConstraintName() != null
+                    && cve.getConstraintName().contains(IDEMPOTENCY_CONSTRAINT)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isEmpty(List<?> list) {
+        return list == null || list.isEmpty();
+    }
+}

@@ -1,0 +1,182 @@
+package dev.dispatch.job;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
+import jakarta.persistence.OptimisticLockException;
+import jakarta.transaction.Transactional;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+
+/**
+ * The lifecycle of host runs as the workers drive it: claim, lease renewal, finish, and lease expiry.
+ * Each method is one short transaction; no transaction is ever held while SSH I/O happens.
+ */
+@ApplicationScoped
+public class HostRunService {
+    private static final Logger LOG = Logger.getLogger(HostRunService.class);
+    private static final int JOBS_PER_CLAIM = 32;
+
+    private final JobRepository jobs;
+    private final HostRunRepository runs;
+    private final Event<JobEvent> jobEvents;
+    private final Event<HostResultEvent> hostResults;
+
+    public HostRunService(JobRepository jobs, HostRunRepository runs, Event<JobEvent> jobEvents,
+            Event<HostResultEvent> hostResults) {
+        this.jobs = jobs;
+        this.runs = runs;
+        this.jobEvents = jobEvents;
+        this.hostResults = hostResults;
+    }
+
+    /**
+     * Claims up to {@code capacity} queued runs for this worker, never exceeding any job's {@code parallelism}
+     * across all workers, and sharing the capacity round-robin between jobs so one large job does not starve others.
+     */
+    @Transactional
+    public List<ClaimedRun> claim(String workerId, int capacity) {
+        if (capacity <= 0) {
+            return List.of();
+        }
+        List<Object[]> candidates = runs.lockJobsWithQueuedRuns(JOBS_PER_CLAIM);
+        int n = candidates.size();
+        UUID[] ids = new UUID[n];
+        int[] free = new int[n];
+        int[] grant = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = (UUID) candidates.get(i)[0];
+            free[i] = Math.max(0, ((Number) candidates.get(i)[1]).intValue() - (int) runs.countRunning(ids[i]));
+        }
+        int left = capacity;
+        boolean progress = true;
+        while (left > 0 && progress) {
+            progress = false;
+            for (int i = 0; i < n && left > 0; i++) {
+                if (grant[i] < free[i]) {
+                    grant[i]++;
+                    left--;
+                    progress = true;
+                }
+            }
+        }
+        List<ClaimedRun> claimed = new ArrayList<>();
+        Instant now = Instant.now();
+        for (int i = 0; i < n; i++) {
+            if (grant[i] == 0) {
+                continue;
+            }
+            List<UUID> runIds = runs.claim(ids[i], workerId, grant[i]);
+            if (runIds.isEmpty()) {
+                continue;
+            }
+            Job job = jobs.findById(ids[i]);
+            if (job.state == JobState.QUEUED) {
+                job.moveTo(JobState.RUNNING, now);
+                jobEvents.fire(JobEvent.of("started", job, null));
+            }
+            for (HostRun run : runs.list("id in ?1 order by ordinal", runIds)) {
+                claimed.add(new ClaimedRun(run.id, run.jobId, run.tenantId, run.hostName, run.attempt,
+                        JobKind.fromWire(job.kind), job.request, job.timeout(Duration.ofHours(1))));
+            }
+        }
+        return claimed;
+    }
+
+    /** Renews the leases of all runs this worker holds. */
+    @Transactional
+    public int heartbeat(String workerId) {
+        return runs.heartbeat(workerId);
+    }
+
+    /**
+     * Records the outcome of a run this worker still holds, and finishes the job when it was its last run.
+     * Returns empty when the lease was lost meanwhile (the run was already declared LOST), so nothing is overwritten.
+     */
+    @Transactional
+    public Optional<HostRun> finish(UUID runId, String workerId, RunResult result) {
+        HostRun peek = runs.findById(runId);
+        if (peek == null) {
+            return Optional.empty();
+        }
+        Job job = jobs.lock(peek.jobId);
+        runs.getEntityManager().refresh(peek);
+        if (peek.state != RunState.RUNNING || !workerId.equals(peek.claimedBy)) {
+            LOG.warnf("run %s on %s was %s under %s when worker %s finished it; result dropped", runId,
+                    peek.hostName, peek.state, peek.claimedBy, workerId);
+            return Optional.empty();
+        }
+        Instant now = Instant.now();
+        peek.moveTo(result.state(), now);
+        peek.exitCode = result.exitCode();
+        peek.exitSignal = result.exitSignal();
+        peek.error = result.error();
+        peek.address = result.address();
+        peek.port = result.port();
+        peek.username = result.username();
+        peek.changed = result.changed();
+        peek.stdoutBytes = result.stdout().totalBytes();
+        peek.stderrBytes = result.stderr().totalBytes();
+        peek.stdoutChunks = result.stdout().chunks();
+        peek.stderrChunks = result.stderr().chunks();
+        storeOutput(runId, "stdout", result.stdout());
+        storeOutput(runId, "stderr", result.stderr());
+        try {
+            runs.flush();
+        } catch (OptimisticLockException e) {
+            LOG.warnf("run %s changed under worker %s; result dropped", runId, workerId);
+            throw e;
+        }
+        hostResults.fire(HostResultEvent.from(peek));
+        completeIfDone(job, now);
+        return Optional.of(peek);
+    }
+
+    /** Declares runs LOST whose worker stopped renewing its lease, and finishes jobs that thereby ended. */
+    @Transactional
+    public List<UUID> expireLeases(Duration lease) {
+        List<UUID> lost = runs.expireLeases(lease);
+        if (lost.isEmpty()) {
+            return lost;
+        }
+        Set<UUID> jobIds = new LinkedHashSet<>();
+        for (HostRun run : runs.list("id in ?1", lost)) {
+            LOG.warnf("run %s of job %s on %s is LOST: %s", run.id, run.jobId, run.hostName, run.error);
+            hostResults.fire(HostResultEvent.from(run));
+            jobIds.add(run.jobId);
+        }
+        Instant now = Instant.now();
+        for (UUID jobId : jobIds) {
+            completeIfDone(jobs.lock(jobId), now);
+        }
+        return lost;
+    }
+
+    private void storeOutput(UUID runId, String stream, RunResult.StoredStream data) {
+        if (data.totalBytes() == 0) {
+            return;
+        }
+        RunOutput out = new RunOutput();
+        out.key = new RunOutput.Key(runId, stream);
+        out.data = data.data();
+        out.totalBytes = data.totalBytes();
+        out.truncated = data.truncated();
+        runs.getEntityManager().persist(out);
+    }
+
+    private void completeIfDone(Job job, Instant now) {
+        if (job.state.isTerminal() || runs.countUnfinished(job.id) > 0) {
+            return;
+        }
+        var summary = jobs.summary(job.id);
+        boolean allSucceeded = summary.keySet().stream().allMatch(s -> s.equals(RunState.SUCCEEDED.name()));
+        job.moveTo(allSucceeded ? JobState.SUCCEEDED : JobState.FAILED, now);
+        jobEvents.fire(JobEvent.of("finished", job, summary));
+    }
+}

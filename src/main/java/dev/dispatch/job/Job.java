@@ -1,0 +1,83 @@
+package dev.dispatch.job;
+
+import io.quarkus.hibernate.orm.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import jakarta.persistence.Version;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
+
+/** One operation on a resolved set of hosts, owned by one tenant. */
+@Entity
+@Table(name = "job")
+public class Job extends PanacheEntityBase {
+    @Id
+    public UUID id;
+
+    @Column(name = "tenant_id", nullable = false, updatable = false)
+    public String tenantId;
+
+    @Column(nullable = false, updatable = false)
+    public String kind;
+
+    @Enumerated(EnumType.STRING)
+    @Column(nullable = false)
+    public JobState state;
+
+    @JdbcTypeCode(SqlTypes.JSON)
+    @Column(nullable = false, updatable = false)
+    public JobRequest request;
+
+    @Column(name = "submitted_by", nullable = false, updatable = false)
+    public String submittedBy;
+
+    @Column(nullable = false, updatable = false)
+    public String source;
+
+    @Column(name = "idempotency_key", updatable = false)
+    public String idempotencyKey;
+
+    @Column(nullable = false, updatable = false)
+    public int parallelism;
+
+    @Column(name = "host_count", nullable = false, updatable = false)
+    public int hostCount;
+
+    @Column(name = "created_at", nullable = false, updatable = false)
+    public Instant createdAt;
+
+    @Column(name = "started_at")
+    public Instant startedAt;
+
+    @Column(name = "finished_at")
+    public Instant finishedAt;
+
+    @Version
+    public long version;
+
+    /** Moves the job to {@code next}, stamping start and finish times. */
+    public void moveTo(JobState next, Instant now) {
+        if (!state.canMoveTo(next)) {
+            throw new IllegalStateTransitionException(state, next);
+        }
+        if (next == JobState.RUNNING) {
+            startedAt = now;
+        }
+        if (next.isTerminal()) {
+            finishedAt = now;
+        }
+        state = next;
+    }
+
+    /** The per-run command timeout of this job; {@code fallback} where the request gave none. */
+    public Duration timeout(Duration fallback) {
+        return request.timeout() == null ? fallback : Duration.parse(request.timeout());
+    }
+}

@@ -1,0 +1,48 @@
+package dev.dispatch.job;
+
+import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.LockModeType;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/** Jobs, always looked up within a tenant. */
+@ApplicationScoped
+public class JobRepository implements PanacheRepositoryBase<Job, UUID> {
+
+    /** The tenant's job, or empty when it does not exist or belongs to another tenant. */
+    public Optional<Job> findInTenant(String tenantId, UUID id) {
+        return find("id = ?1 and tenantId = ?2", id, tenantId).firstResultOptional();
+    }
+
+    /** The tenant's job with the given idempotency key. */
+    public Optional<Job> findByIdempotencyKey(String tenantId, String key) {
+        return find("tenantId = ?1 and idempotencyKey = ?2", tenantId, key).firstResultOptional();
+    }
+
+    /** Loads a job and locks its row until the transaction ends (serialises run completions of one job). */
+    public Job lock(UUID id) {
+        return getEntityManager().find(Job.class, id, LockModeType.PESSIMISTIC_WRITE);
+    }
+
+    /** Counts of the job's host runs by state, in state order. */
+    public Map<String, Long> summary(UUID jobId) {
+        List<Object[]> rows = getEntityManager()
+                .createQuery("select r.state, count(r) from HostRun r where r.jobId = ?1 group by r.state",
+                        Object[].class)
+                .setParameter(1, jobId)
+                .getResultList();
+        Map<String, Long> summary = new LinkedHashMap<>();
+        for (RunState state : RunState.values()) {
+            for (Object[] row : rows) {
+                if (row[0] == state) {
+                    summary.put(state.name(), (Long) row[1]);
+                }
+            }
+        }
+        return summary;
+    }
+}

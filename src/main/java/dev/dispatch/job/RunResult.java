@@ -1,0 +1,23 @@
+package dev.dispatch.job;
+
+/**
+ * What a worker observed for one host run, to be recorded by {@link HostRunService#finish}.
+ *
+ * @param stdout stored head/tail of stdout (may be empty), {@code stdoutTotal} counts every byte printed
+ */
+public record RunResult(RunState state, Integer exitCode, String exitSignal, String error, String address,
+        Integer port, String username, Boolean changed, StoredStream stdout, StoredStream stderr) {
+
+    /** The capped copy of one output stream kept in PostgreSQL, and how many chunks went to Kafka. */
+    public record StoredStream(byte[] data, long totalBytes, boolean truncated, int chunks) {
+        /** Nothing printed. */
+        public static final StoredStream EMPTY = new StoredStream(new byte[0], 0, false, 0);
+    }
+
+    /** A run that never got as far as running a command. */
+    public static RunResult failedBeforeStart(RunState state, String error, String address, Integer port,
+            String username) {
+        return new RunResult(state, null, null, error, address, port, username, null, StoredStream.EMPTY,
+                StoredStream.EMPTY);
+    }
+}

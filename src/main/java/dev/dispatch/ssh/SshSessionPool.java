@@ -1,0 +1,286 @@
+package dev.dispatch.ssh;
+
+import io.quarkus.scheduler.Scheduled;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.auth.password.PasswordIdentityProvider;
+import org.apache.sshd.client.auth.pubkey.UserAuthPublicKeyFactory;
+import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
+import org.apache.sshd.client.future.AuthFuture;
+import org.apache.sshd.client.future.ConnectFuture;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
+import org.apache.sshd.core.CoreModuleProperties;
+import org.jboss.logging.Logger;
+
+/**
+ * The process's one {@link SshClient} and its pool of authenticated sessions, keyed by tenant, user, address, port,
+ * credential and trusted host keys. One handshake per key at a time; channels share a session up to a limit; idle
+ * sessions are closed. Thread-safe; callers on virtual threads may block.
+ */
+@ApplicationScoped
+public class SshSessionPool {
+    private static final Logger LOG = Logger.getLogger(SshSessionPool.class);
+
+    private final SshConfig config;
+    private final Map<PoolKey, Entry> entries = new ConcurrentHashMap<>();
+    private final Semaphore handshakes;
+    private volatile SshClient client;
+
+    public SshSessionPool(SshConfig config) {
+        this.config = config;
+        this.handshakes = new Semaphore(config.maxConcurrentHandshakes(), true);
+    }
+
+    /** A session in use by one channel; {@link #close()} gives the slot back. */
+    final class Lease implements AutoCloseable {
+        private final Entry entry;
+        private final ClientSession session;
+        private boolean closed;
+
+        private Lease(Entry entry, ClientSession session) {
+            this.entry = entry;
+            this.session = session;
+        }
+
+        ClientSession session() {
+            return session;
+        }
+
+        /** Marks the session broken so the next lease reconnects. */
+        void evict() {
+            entry.lock.lock();
+            try {
+                if (entry.session == session) {
+                    entry.session = null;
+                }
+            } finally {
+                entry.lock.unlock();
+            }
+            session.close(true);
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                entry.lastUsed = System.nanoTime();
+                entry.channels.release();
+            }
+        }
+    }
+
+    private record PoolKey(String tenantId, String user, String address, int port, String credential,
+            String trust) {
+    }
+
+    private final class Entry {
+        final ReentrantLock lock = new ReentrantLock();
+        final Semaphore channels = new Semaphore(config.maxChannelsPerSession(), true);
+        volatile ClientSession session;
+        volatile long lastUsed = System.nanoTime();
+    }
+
+    /**
+     * Leases an authenticated session to the target, connecting if the pool has none open.
+     *
+     * @throws SshFailureException classified as UNREACHABLE, AUTH_FAILED or HOST_KEY_REJECTED
+     */
+    Lease lease(SshTarget target) throws SshFailureException, InterruptedException {
+        PoolKey key = new PoolKey(target.tenantId(), target.user(), target.address(), target.port(),
+                SshKeys.digest(target.privateKey(), target.passphrase()),
+                SshKeys.digest(String.join("\n", target.trustedHostKeys()), "revoked",
+                        String.join("\n", target.revokedHostKeys())));
+        Entry entry = entries.computeIfAbsent(key, k -> new Entry());
+        entry.channels.acquire();
+        try {
+            entry.lock.lockInterruptibly();
+            try {
+                ClientSession session = entry.session;
+                if (session == null || !session.isOpen() || session.isClosing()) {
+                    session = connect(target);
+                    entry.session = session;
+                }
+                entry.lastUsed = System.nanoTime();
+                return new Lease(entry, session);
+            } finally {
+                entry.lock.unlock();
+            }
+        } catch (SshFailureException | InterruptedException | RuntimeException e) {
+            entry.channels.release();
+            throw e;
+        }
+    }
+
+    private ClientSession connect(SshTarget target) throws SshFailureException, InterruptedException {
+        KeyPair identity;
+        try {
+            identity = SshKeys.keyPair(target.privateKey(), target.passphrase());
+        } catch (InvalidKeyMaterialException e) {
+            throw new SshFailureException(SshOutcome.AUTH_FAILED, "credential unusable: " + e.getMessage());
+        }
+        var check = new KnownHostsVerifier.HostKeyCheck(target.hostName(), Set.copyOf(target.trustedHostKeys()),
+                Set.copyOf(target.revokedHostKeys()));
+        long budget = config.connectTimeout().toMillis();
+        long deadline = System.currentTimeMillis() + budget;
+        if (!handshakes.tryAcquire(budget, TimeUnit.MILLISECONDS)) {
+            throw new SshFailureException(SshOutcome.UNREACHABLE, "no handshake slot within " + budget + " ms");
+        }
+        ClientSession session = null;
+        try {
+            ConnectFuture connect = client().connect(target.user(), target.address(), target.port(),
+                    check.asContext(), null);
+            if (!connect.await(remaining(deadline))) {
+                connect.cancel();
+                throw new SshFailureException(SshOutcome.UNREACHABLE,
+                        "connect to " + target.address() + ":" + target.port() + " timed out after " + budget + " ms");
+            }
+            if (!connect.isConnected()) {
+                throw new SshFailureException(SshOutcome.UNREACHABLE, describe(connect.getException(), target));
+            }
+            session = connect.getSession();
+            session.addPublicKeyIdentity(identity);
+            AuthFuture auth = session.auth();
+            boolean done = auth.await(remaining(deadline));
+            if (done && auth.isSuccess()) {
+                return session;
+            }
+            String rejection = check.rejection.get();
+            if (rejection != null) {
+                throw new SshFailureException(SshOutcome.HOST_KEY_REJECTED, rejection);
+            }
+            if (!done) {
+                throw new SshFailureException(SshOutcome.UNREACHABLE,
+                        "handshake with " + target.address() + ":" + target.port() + " timed out after " + budget
+                                + " ms");
+            }
+            if (session.getServerKey() != null) {
+                throw new SshFailureException(SshOutcome.AUTH_FAILED,
+                        "server refused public key authentication for user " + target.user());
+            }
+            throw new SshFailureException(SshOutcome.UNREACHABLE, describe(auth.getException(), target));
+        } catch (IOException e) {
+            if (session != null) {
+                session.close(true);
+            }
+            throw new SshFailureException(SshOutcome.UNREACHABLE, describe(e, target));
+        } catch (SshFailureException | RuntimeException e) {
+            if (session != null) {
+                session.close(true);
+            }
+            throw e;
+        } finally {
+            handshakes.release();
+        }
+    }
+
+    private static long remaining(long deadline) {
+        return Math.max(1, deadline - System.currentTimeMillis());
+    }
+
+    private static String describe(Throwable e, SshTarget target) {
+        Throwable root = e;
+        while (root != null && root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String where = target.address() + ":" + target.port();
+        if (root instanceof ConnectException) {
+            return "connection refused by " + where;
+        }
+        if (root instanceof UnknownHostException) {
+            return "unknown host " + target.address();
+        }
+        if (root instanceof NoRouteToHostException) {
+            return "no route to " + where;
+        }
+        return "cannot connect to " + where + ": " + (root == null ? "unknown error" : root.getMessage());
+    }
+
+    private SshClient client() {
+        SshClient c = client;
+        if (c == null) {
+            synchronized (this) {
+                c = client;
+                if (c == null) {
+                    c = createClient();
+                    client = c;
+                }
+            }
+        }
+        return c;
+    }
+
+    private SshClient createClient() {
+        SshClient c = SshClient.setUpDefaultClient();
+        c.setServerKeyVerifier(new KnownHostsVerifier());
+        c.setHostConfigEntryResolver(HostConfigEntryResolver.EMPTY);
+        c.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
+        c.setPasswordIdentityProvider(PasswordIdentityProvider.EMPTY_PASSWORDS_PROVIDER);
+        c.setUserAuthFactories(List.of(UserAuthPublicKeyFactory.INSTANCE));
+        CoreModuleProperties.HEARTBEAT_INTERVAL.set(c, config.heartbeatInterval());
+        CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(c, 4);
+        CoreModuleProperties.IDLE_TIMEOUT.set(c, Duration.ZERO);
+        CoreModuleProperties.AUTH_TIMEOUT.set(c, config.connectTimeout());
+        if (config.nioWorkers() > 0) {
+            CoreModuleProperties.NIO_WORKERS.set(c, config.nioWorkers());
+        }
+        c.start();
+        LOG.info("SSH client started");
+        return c;
+    }
+
+    /** Closes sessions that have had no lease for longer than the idle timeout. */
+    @Scheduled(every = "30s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void closeIdle() {
+        long cutoff = System.nanoTime() - config.idleTimeout().toNanos();
+        entries.entrySet().removeIf(e -> {
+            Entry entry = e.getValue();
+            if (entry.lastUsed > cutoff || !entry.lock.tryLock()) {
+                return false;
+            }
+            try {
+                if (entry.channels.availablePermits() != config.maxChannelsPerSession()) {
+                    return false;
+                }
+                if (entry.session != null) {
+                    entry.session.close(false);
+                }
+                return true;
+            } finally {
+                entry.lock.unlock();
+            }
+        });
+    }
+
+    /** Number of pooled sessions currently open. */
+    public int openSessions() {
+        return (int) entries.values().stream().filter(e -> e.session != null && e.session.isOpen()).count();
+    }
+
+    @PreDestroy
+    void stop() {
+        SshClient c = client;
+        if (c != null) {
+            entries.values().forEach(e -> {
+                if (e.session != null) {
+                    e.session.close(true);
+                }
+            });
+            c.stop();
+        }
+    }
+}

@@ -1,0 +1,229 @@
+package dev.dispatch.worker;
+
+import dev.dispatch.DispatchConfig;
+import dev.dispatch.inventory.InventoryService;
+import dev.dispatch.job.ClaimedRun;
+import dev.dispatch.job.HostResultEvent;
+import dev.dispatch.job.HostRunService;
+import dev.dispatch.job.JobEvent;
+import dev.dispatch.job.JobKind;
+import dev.dispatch.job.RunResult;
+import dev.dispatch.job.RunState;
+import dev.dispatch.ssh.CommandRunner;
+import dev.dispatch.ssh.ExecResult;
+import dev.dispatch.ssh.ExecSpec;
+import dev.dispatch.ssh.SshTarget;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
+
+/**
+ * The worker role: claims queued host runs under a lease, runs each on a virtual thread through the SSH executor,
+ * streams output to Kafka, records the result, renews its leases, and declares other workers' expired runs LOST.
+ */
+@ApplicationScoped
+public class WorkerService {
+    private static final Logger LOG = Logger.getLogger(WorkerService.class);
+    private static final int MAX_CLAIM = 64;
+
+    private final WorkerConfig config;
+    private final boolean enabled;
+    private final HostRunService runs;
+    private final InventoryService inventory;
+    private final CommandRunner runner;
+    private final OutputChunkPublisher chunks;
+    private final String workerId;
+    private final Semaphore inFlightBytes;
+    private final Semaphore wakeups = new Semaphore(0);
+    private final AtomicInteger active = new AtomicInteger();
+    private final Set<Thread> runThreads = ConcurrentHashMap.newKeySet();
+    private final ExecutorService executor = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("dispatch-run-", 0).factory());
+    private volatile boolean claiming;
+    private Thread loop;
+
+    public WorkerService(WorkerConfig config, DispatchConfig dispatch, HostRunService runs, InventoryService inventory,
+            CommandRunner runner, OutputChunkPublisher chunks) {
+        this.config = config;
+        this.enabled = dispatch.role().runsWorker();
+        this.runs = runs;
+        this.inventory = inventory;
+        this.runner = runner;
+        this.chunks = chunks;
+        this.workerId = config.id().orElseGet(WorkerService::defaultId);
+        this.inFlightBytes = new Semaphore(config.maxInFlightOutputBytes());
+    }
+
+    void start(@Observes StartupEvent event) {
+        if (!enabled) {
+            return;
+        }
+        claiming = true;
+        loop = Thread.ofPlatform().name("dispatch-claim").daemon().start(this::claimLoop);
+        LOG.infof("worker %s started (max %d concurrent runs)", workerId, config.maxConcurrentRuns());
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (!enabled) {
+            return;
+        }
+        claiming = false;
+        wakeups.release();
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warnf("drain timeout: cancelling %d running command(s)", active.get());
+                runThreads.forEach(Thread::interrupt);
+                executor.awaitTermination(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** This worker's id as written into leases. */
+    public String workerId() {
+        return workerId;
+    }
+
+    void onJobEvent(@Observes JobEvent event) {
+        if ("accepted".equals(event.type())) {
+            wakeups.release();
+        }
+    }
+
+    void onHostResult(@Observes HostResultEvent event) {
+        wakeups.release();
+    }
+
+    @Scheduled(every = "${dispatch.worker.heartbeat-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void heartbeat() {
+        if (enabled && active.get() > 0) {
+            runs.heartbeat(workerId);
+        }
+    }
+
+    @Scheduled(every = "${dispatch.worker.reaper-interval:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void expireLeases() {
+        if (enabled) {
+            runs.expireLeases(config.leaseTimeout());
+        }
+    }
+
+    private void claimLoop() {
+        while (claiming) {
+            try {
+                int free = config.maxConcurrentRuns() - active.get();
+                List<ClaimedRun> claimed = free > 0 ? runs.claim(workerId, Math.min(free, MAX_CLAIM)) : List.of();
+                for (ClaimedRun run : claimed) {
+                    active.incrementAndGet();
+                    executor.execute(() -> execute(run));
+                }
+                if (claimed.isEmpty()) {
+                    wakeups.tryAcquire(config.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+                    wakeups.drainPermits();
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.errorf("claiming runs failed, retrying: %s", e.getMessage());
+                sleep(config.pollInterval().toMillis() * 4);
+            }
+        }
+    }
+
+    private void execute(ClaimedRun run) {
+        Thread self = Thread.currentThread();
+        runThreads.add(self);
+        MDC.put("jobId", run.jobId().toString());
+        MDC.put("host", run.hostName());
+        try {
+            RunResult result;
+            try {
+                result = perform(run);
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "run failed inside dispatch");
+                result = RunResult.failedBeforeStart(RunState.FAILED, "internal error: " + e.getClass().getSimpleName(),
+                        null, null, null);
+            }
+            runs.finish(run.runId(), workerId, result);
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "recording the result failed; the lease will expire and the run will be LOST");
+        } finally {
+            MDC.remove("jobId");
+            MDC.remove("host");
+            runThreads.remove(self);
+            active.decrementAndGet();
+            wakeups.release();
+        }
+    }
+
+    private RunResult perform(ClaimedRun run) {
+        Optional<SshTarget> resolved = inventory.resolveTarget(run.tenantId(), run.hostName());
+        if (resolved.isEmpty()) {
+            return RunResult.failedBeforeStart(RunState.FAILED,
+                    "host " + run.hostName() + " is no longer in the inventory", null, null, null);
+        }
+        SshTarget target = resolved.get();
+        if (target.privateKey() == null) {
+            return RunResult.failedBeforeStart(RunState.AUTH_FAILED,
+                    "host " + run.hostName() + " has no usable credential", target.address(), target.port(),
+                    target.user());
+        }
+        RunOutputCollector output = new RunOutputCollector(run, chunks, inFlightBytes, config.storedOutputLimit());
+        ExecResult result;
+        if (run.kind() == JobKind.PING) {
+            result = runner.ping(target);
+        } else {
+            String input = run.request().input();
+            Map<String, String> env = run.request().env() == null ? Map.of() : run.request().env();
+            result = runner.exec(target, new ExecSpec(run.request().command(),
+                    input == null ? new byte[0] : input.getBytes(StandardCharsets.UTF_8), env, run.timeout()), output);
+        }
+        String error = result.error();
+        if (!output.awaitPublished(config.publishTimeout())) {
+            error = (error == null ? "" : error + "; ") + "not every output chunk was acknowledged by Kafka";
+            LOG.warnf("output of job %s on %s not fully published", run.jobId(), run.hostName());
+        }
+        return new RunResult(RunState.valueOf(result.outcome().name()), result.exitCode(), result.exitSignal(), error,
+                target.address(), target.port(), target.user(), null, output.stdout(), output.stderr());
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String defaultId() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            host = "worker";
+        }
+        byte[] suffix = new byte[3];
+        ThreadLocalRandom.current().nextBytes(suffix);
+        return host + "-" + HexFormat.of().formatHex(suffix);
+    }
+}

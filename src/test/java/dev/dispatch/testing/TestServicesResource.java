@@ -1,0 +1,129 @@
+package dev.dispatch.testing;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Real services for {@code @QuarkusTest}s. The one switch is {@code test.services}: {@code local} (default;
+ * the machine's PostgreSQL on 127.0.0.1:5432 with a fresh database, and the Kafka broker started by the project's
+ * own {@code bin/kafka-local}), or {@code containers} (Quarkus Dev Services start both through Docker).
+ * Either way it generates the RSA key pair that signs and verifies test tokens.
+ */
+public class TestServicesResource implements QuarkusTestResourceLifecycleManager {
+    public static final String DATABASE = "dispatch_test";
+    private boolean startedKafka;
+
+    @Override
+    public Map<String, String> start() {
+        Map<String, String> config = new HashMap<>(jwtKeys());
+        if (!"local".equals(mode())) {
+            return config;
+        }
+        String pgHost = System.getProperty("test.pg-host", "127.0.0.1:5432");
+        String pgUser = System.getProperty("test.pg-user", "postgres");
+        recreateDatabase("jdbc:postgresql://" + pgHost + "/postgres", pgUser);
+        config.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://" + pgHost + "/" + DATABASE);
+        config.put("quarkus.datasource.username", pgUser);
+        config.put("kafka.bootstrap.servers", startKafka());
+        return config;
+    }
+
+    @Override
+    public void stop() {
+        if (startedKafka) {
+            run(List.of(kafkaScript().toString(), "stop"), 60);
+        }
+    }
+
+    static String mode() {
+        return System.getProperty("test.services", "local");
+    }
+
+    private static Map<String, String> jwtKeys() {
+        try {
+            Path dir = projectDir().resolve("target/test-jwt");
+            Files.createDirectories(dir);
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            generator.initialize(2048);
+            KeyPair pair = generator.generateKeyPair();
+            Path publicKey = dir.resolve("public.pem");
+            Path privateKey = dir.resolve("private.pem");
+            Files.writeString(publicKey, pem("PUBLIC KEY", pair.getPublic().getEncoded()));
+            Files.writeString(privateKey, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
+            return Map.of("mp.jwt.verify.publickey.location", publicKey.toUri().toString(),
+                    "test.jwt-private-key", privateKey.toString());
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot generate test JWT keys", e);
+        }
+    }
+
+    private static String pem(String type, byte[] der) {
+        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                .encodeToString(der) + "\n-----END " + type + "-----\n";
+    }
+
+    private static void recreateDatabase(String adminUrl, String user) {
+        try (Connection c = DriverManager.getConnection(adminUrl, user, null); Statement s = c.createStatement()) {
+            s.execute("drop database if exists " + DATABASE + " with (force)");
+            s.execute("create database " + DATABASE);
+        } catch (SQLException e) {
+            throw new IllegalStateException("PostgreSQL is not reachable at " + adminUrl + " as " + user
+                    + " (start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private String startKafka() {
+        Path script = kafkaScript();
+        boolean running = run(List.of(script.toString(), "status"), 30).exitCode == 0;
+        Result start = run(List.of(script.toString(), "start"), 600);
+        if (start.exitCode != 0) {
+            throw new IllegalStateException("bin/kafka-local start failed:\n" + start.output);
+        }
+        startedKafka = !running;
+        String[] lines = start.output.strip().split("\\R");
+        return lines[lines.length - 1].strip();
+    }
+
+    private static Path kafkaScript() {
+        return projectDir().resolve("bin/kafka-local");
+    }
+
+    static Path projectDir() {
+        return Path.of(System.getProperty("test.project.dir", ".")).toAbsolutePath();
+    }
+
+    private record Result(int exitCode, String output) {
+    }
+
+    private static Result run(List<String> command, int timeoutSeconds) {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return new Result(-1, new String(out, StandardCharsets.UTF_8));
+            }
+            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run " + command, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
