@@ -35,4 +35,14 @@ public class CredentialResource {
         var info = inventory.putCredential(caller.caller(), name, body.privateKey(), body.passphrase());
         return new CredentialResponse(info.name(), info.type(), info.fingerprint());
     }
+
+    /** Stores an unencrypted private key sent as the raw key file ({@code curl --data-binary @id_ed25519}). */
+    @PUT
+    @Path("/{name}")
+    @Consumes({MediaType.TEXT_PLAIN, "application/x-pem-file"})
+    @RolesAllowed(Roles.ADMIN)
+    public CredentialResponse putKeyFile(@PathParam("name") String name, String privateKey) {
+        var info = inventory.putCredential(caller.caller(), name, privateKey, null);
+        return new CredentialResponse(info.name(), info.type(), info.fingerprint());
+    }
 }

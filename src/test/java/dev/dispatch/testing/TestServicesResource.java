@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  * Either way it generates the RSA key pair that signs and verifies test tokens.
  */
 public class TestServicesResource implements QuarkusTestResourceLifecycleManager {
-    public static final String DATABASE = "dispatch_test";
+    /** Database recreated for each run; override with env DISPATCH_TEST_DB to run suites side by side. */
+    public static final String DATABASE = System.getenv().getOrDefault("DISPATCH_TEST_DB", "dispatch_test");
     private boolean startedKafka;
 
     @Override
