@@ -39,18 +39,49 @@ public class JobResource {
         this.caller = caller;
     }
 
-    /** Submits a job: 202 with Location for a new job, 200 with the first job for a repeated idempotency key. */
+    /**
+     * Submits a job: 202 with Location for a new job, 200 with the first job for a repeated idempotency key.
+     * With {@code ?dryRun=true} it only validates and resolves targets (200 with the plan), touching nothing.
+     */
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
-    public RestResponse<JobResponse> submit(JobRequest request, @HeaderParam("Idempotency-Key") String key,
-            @Context UriInfo uri) {
+    public RestResponse<?> submit(JobRequest request, @HeaderParam("Idempotency-Key") String key,
+            @QueryParam("dryRun") @DefaultValue("false") boolean dryRun, @Context UriInfo uri) {
         if (request == null) {
             throw InvalidRequestException.of("body", "a job request is required");
         }
         var c = caller.caller();
-        SubmissionResult result = intake.submit(c, request, key);
-        var view = queries.get(c.tenantId(), result.job().id.toString());
+        if (dryRun) {
+            return RestResponse.ok(DryRunResponse.from(intake.plan(c, request)));
+        }
+        return accepted(c.tenantId(), intake.submit(c, request, key), uri);
+    }
+
+    /** Cancels the job: queued runs are skipped, running commands signalled and closed; 409 if it already ended. */
+    @POST
+    @Path("/{id}/cancel")
+    @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
+    public RestResponse<JobResponse> cancel(@PathParam("id") String id) {
+        var c = caller.caller();
+        if (!intake.cancel(c, id)) {
+            throw new JobAlreadyEndedException(id);
+        }
+        var view = queries.get(c.tenantId(), id);
+        return RestResponse.ResponseBuilder.accepted(JobResponse.from(view.job(), view.summary())).build();
+    }
+
+    /** Submits a new job over the hosts whose runs ended in the given states (default: all but SUCCEEDED). */
+    @POST
+    @Path("/{id}/retry")
+    @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
+    public RestResponse<?> retry(@PathParam("id") String id, RetryJobRequest body, @Context UriInfo uri) {
+        var c = caller.caller();
+        return accepted(c.tenantId(), intake.retry(c, id, body == null ? null : body.states()), uri);
+    }
+
+    private RestResponse<JobResponse> accepted(String tenantId, SubmissionResult result, UriInfo uri) {
+        var view = queries.get(tenantId, result.job().id.toString());
         JobResponse body = JobResponse.from(view.job(), view.summary());
         var location = uri.getBaseUriBuilder().path("api/v1/jobs/{id}").build(result.job().id);
         return result.created()

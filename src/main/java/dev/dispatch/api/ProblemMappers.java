@@ -41,6 +41,11 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
+    RestResponse<Problem> alreadyEnded(JobAlreadyEndedException e) {
+        return Problem.response(409, "job-ended", "Job already ended", e.getMessage());
+    }
+
+    @ServerExceptionMapper
     RestResponse<Problem> missingTenant(MissingTenantException e) {
         return Problem.response(403, "no-tenant", "Token names no tenant", e.getMessage());
     }

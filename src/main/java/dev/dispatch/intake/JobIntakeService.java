@@ -7,6 +7,8 @@ import dev.dispatch.inventory.Host;
 import dev.dispatch.inventory.HostRepository;
 import dev.dispatch.job.HostRun;
 import dev.dispatch.job.HostRunRepository;
+import dev.dispatch.job.HostRunService;
+import dev.dispatch.job.JobNotFoundException;
 import dev.dispatch.job.Job;
 import dev.dispatch.job.JobEvent;
 import dev.dispatch.job.JobKind;
@@ -44,6 +46,7 @@ public class JobIntakeService {
     private static final Set<JobKind> SUPPORTED = EnumSet.of(JobKind.EXEC, JobKind.PING);
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final String IDEMPOTENCY_CONSTRAINT = "job_idempotency_key_unique";
+    private static final int MAX_RETRIES = 10;
 
     private final IntakeConfig config;
     private final HostRepository hosts;
@@ -52,9 +55,11 @@ public class JobIntakeService {
     private final TenantService tenants;
     private final AuditService audit;
     private final Event<JobEvent> events;
+    private final HostRunService runService;
 
     public JobIntakeService(IntakeConfig config, HostRepository hosts, JobRepository jobs, HostRunRepository runs,
-            TenantService tenants, AuditService audit, Event<JobEvent> events) {
+            TenantService tenants, AuditService audit, Event<JobEvent> events, HostRunService runService) {
+        this.runService = runService;
         this.config = config;
         this.hosts = hosts;
         this.jobs = jobs;
@@ -83,7 +88,100 @@ public class JobIntakeService {
         }
     }
 
+    /** What a request would do, without doing it: the resolved hosts in run order and the batches. */
+    public record Plan(String kind, List<String> hosts, int batches, int parallelism) {
+    }
+
+    /**
+     * Validates and resolves a request without storing or running anything ({@code ?dryRun=true}).
+     *
+     * @throws InvalidRequestException naming every violation
+     */
+    public Plan plan(Caller caller, JobRequest request) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            List<Violation> violations = new ArrayList<>();
+            JobKind kind = validateShape(request, violations);
+            List<String> targets = resolveTargets(caller.tenantId(), request.targets(), violations);
+            if (!violations.isEmpty()) {
+                throw new InvalidRequestException(violations);
+            }
+            int batchSize = request.batchSize() == null ? Math.max(1, targets.size()) : request.batchSize();
+            return new Plan(kind.wireName(), targets, (targets.size() + batchSize - 1) / batchSize,
+                    request.parallelism() == null ? config.defaultParallelism() : request.parallelism());
+        });
+    }
+
+    /**
+     * Submits a new job repeating {@code jobId} on the hosts whose runs ended in one of {@code states}
+     * (default: every state but SUCCEEDED).
+     *
+     * @throws JobNotFoundException for unknown or foreign jobs
+     * @throws InvalidRequestException when no run matches or the job is still active
+     */
+    public SubmissionResult retry(Caller caller, String jobId, List<String> states) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            Job original = findOwn(caller, jobId);
+            if (!original.state.isTerminal()) {
+                throw InvalidRequestException.of("job", "job " + jobId + " is still " + original.state);
+            }
+            Set<RunState> wanted = EnumSet.noneOf(RunState.class);
+            if (states == null || states.isEmpty()) {
+                for (RunState s : RunState.values()) {
+                    if (s.isTerminal() && s != RunState.SUCCEEDED) {
+                        wanted.add(s);
+                    }
+                }
+            } else {
+                for (int i = 0; i < states.size(); i++) {
+                    try {
+                        wanted.add(RunState.valueOf(states.get(i)));
+                    } catch (IllegalArgumentException | NullPointerException e) {
+                        throw InvalidRequestException.of("states[" + i + "]", "unknown run state '" + states.get(i) + "'");
+                    }
+                }
+            }
+            List<String> hosts = runs.listForJob(original.id).stream().filter(r -> wanted.contains(r.state))
+                    .map(r -> r.hostName).toList();
+            if (hosts.isEmpty()) {
+                throw InvalidRequestException.of("states", "no run of job " + jobId + " ended in " + wanted);
+            }
+            JobRequest r = original.request;
+            JobRequest again = new JobRequest(r.kind(), new JobRequest.Targets(hosts, null, null), r.command(),
+                    r.input(), r.env(), r.timeout(), r.parallelism(), r.batchSize(), r.maxFailures(), r.retries(),
+                    r.file(), null, r.labels());
+            return create(caller, again, original.id);
+        });
+    }
+
+    /**
+     * Cancels the caller's job: queued runs are skipped, running commands are signalled and closed.
+     *
+     * @return false when the job had already ended
+     */
+    public boolean cancel(Caller caller, String jobId) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            Job job = findOwn(caller, jobId);
+            boolean cancelled = runService.cancel(job.id);
+            audit.record(caller, "job.cancel", "job/" + job.id, cancelled ? "cancelled" : "already-ended",
+                    Map.of("state", job.state.name()));
+            return cancelled;
+        });
+    }
+
+    private Job findOwn(Caller caller, String jobId) {
+        try {
+            return jobs.findInTenant(caller.tenantId(), UUID.fromString(jobId))
+                    .orElseThrow(() -> new JobNotFoundException(jobId));
+        } catch (IllegalArgumentException e) {
+            throw new JobNotFoundException(jobId);
+        }
+    }
+
     private SubmissionResult create(Caller caller, JobRequest request) {
+        return create(caller, request, null);
+    }
+
+    private SubmissionResult create(Caller caller, JobRequest request, UUID retryOf) {
         if (request.idempotencyKey() != null) {
             var existing = jobs.findByIdempotencyKey(caller.tenantId(), request.idempotencyKey());
             if (existing.isPresent()) {
@@ -109,6 +207,12 @@ public class JobIntakeService {
         job.idempotencyKey = request.idempotencyKey();
         job.parallelism = request.parallelism() == null ? config.defaultParallelism() : request.parallelism();
         job.hostCount = targets.size();
+        job.retryOf = retryOf;
+        job.batchSize = request.batchSize();
+        job.maxFailures = request.maxFailures();
+        job.retries = request.retries() == null ? 0 : request.retries();
+        job.timeoutMillis = (request.timeout() == null ? config.defaultTimeout() : Duration.parse(request.timeout()))
+                .toMillis();
         job.createdAt = now;
         jobs.persist(job);
         jobs.flush();
@@ -119,6 +223,7 @@ public class JobIntakeService {
             run.jobId = job.id;
             run.tenantId = job.tenantId;
             run.hostName = host;
+            run.batch = job.batchSize == null ? 0 : ordinal / job.batchSize;
             run.ordinal = ordinal++;
             run.state = RunState.QUEUED;
             runs.persist(run);
@@ -185,14 +290,14 @@ public class JobIntakeService {
         } else if (r.parallelism() != null && r.parallelism() > config.maxParallelism()) {
             v.add(new Violation("parallelism", "must not exceed " + config.maxParallelism()));
         }
-        if (r.batchSize() != null) {
-            v.add(new Violation("batchSize", "is not supported by this version yet"));
+        if (r.batchSize() != null && r.batchSize() < 1) {
+            v.add(new Violation("batchSize", "must be at least 1"));
         }
-        if (r.maxFailures() != null) {
-            v.add(new Violation("maxFailures", "is not supported by this version yet"));
+        if (r.maxFailures() != null && r.maxFailures() < 1) {
+            v.add(new Violation("maxFailures", "must be at least 1"));
         }
-        if (r.retries() != null && r.retries() != 0) {
-            v.add(new Violation("retries", "only 0 is supported by this version yet"));
+        if (r.retries() != null && (r.retries() < 0 || r.retries() > MAX_RETRIES)) {
+            v.add(new Violation("retries", "must be between 0 and " + MAX_RETRIES));
         }
         if (r.idempotencyKey() != null && (r.idempotencyKey().isBlank() || r.idempotencyKey().length() > 200)) {
             v.add(new Violation("idempotencyKey", "must be 1-200 characters"));

@@ -30,6 +30,10 @@ public class HostRun extends PanacheEntityBase {
     @Column(nullable = false, updatable = false)
     public int ordinal;
 
+    /** Rolling batch number (ordinal / batchSize); a batch starts when the previous one has finished. */
+    @Column(nullable = false, updatable = false)
+    public int batch;
+
     @Enumerated(EnumType.STRING)
     @Column(nullable = false)
     public RunState state;
@@ -75,6 +79,19 @@ public class HostRun extends PanacheEntityBase {
 
     @Version
     public long version;
+
+    /** Puts a run that ended UNREACHABLE or LOST back in the queue for another attempt. */
+    public void requeueForRetry() {
+        if (!state.isRetryable()) {
+            throw new IllegalStateTransitionException(state, RunState.QUEUED);
+        }
+        state = RunState.QUEUED;
+        claimedBy = null;
+        heartbeatAt = null;
+        finishedAt = null;
+        exitCode = null;
+        exitSignal = null;
+    }
 
     /** Moves the run to {@code next}; illegal moves throw {@link IllegalStateTransitionException}. */
     public void moveTo(RunState next, Instant now) {

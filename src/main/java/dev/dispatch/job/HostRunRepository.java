@@ -11,14 +11,17 @@ import java.util.UUID;
 @ApplicationScoped
 public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
 
-    /** Active jobs with queued runs, oldest first, row-locked; jobs another worker is claiming are skipped. */
+    /**
+     * Active, not cancelled jobs with queued runs, row-locked, the least recently served first (so every job gets
+     * its turn); jobs another worker is claiming from are skipped.
+     */
     @SuppressWarnings("unchecked")
     public List<Object[]> lockJobsWithQueuedRuns(int limit) {
         return getEntityManager().createNativeQuery("""
                 select j.id, j.parallelism from job j
-                where j.state in ('QUEUED', 'RUNNING')
+                where j.state in ('QUEUED', 'RUNNING') and not j.cancel_requested
                   and exists (select 1 from host_run r where r.job_id = j.id and r.state = 'QUEUED')
-                order by j.created_at
+                order by j.last_claim_at nulls first, j.created_at
                 limit :limit
                 for update of j skip locked""")
                 .setParameter("limit", limit)
@@ -35,18 +38,53 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
         return count("jobId = ?1 and state in ?2", jobId, List.of(RunState.QUEUED, RunState.RUNNING));
     }
 
-    /** Atomically moves up to {@code limit} queued runs of a job to RUNNING under this worker's lease. */
+    /** The lowest batch of the job that still has unfinished runs; only it may run. */
+    public int currentBatch(UUID jobId) {
+        Object batch = getEntityManager().createNativeQuery(
+                "select min(batch) from host_run where job_id = :job and state in ('QUEUED', 'RUNNING')")
+                .setParameter("job", jobId)
+                .getSingleResult();
+        return batch == null ? 0 : ((Number) batch).intValue();
+    }
+
+    /** Atomically moves up to {@code limit} queued runs of a job's batch to RUNNING under this worker's lease. */
     @SuppressWarnings("unchecked")
-    public List<UUID> claim(UUID jobId, String workerId, int limit) {
+    public List<UUID> claim(UUID jobId, int batch, String workerId, int limit) {
         return getEntityManager().createNativeQuery("""
                 update host_run set state = 'RUNNING', claimed_by = :worker, heartbeat_at = now(),
                        started_at = now(), attempt = attempt + 1, version = version + 1
-                where id in (select id from host_run where job_id = :job and state = 'QUEUED'
+                where id in (select id from host_run where job_id = :job and state = 'QUEUED' and batch = :batch
                              order by ordinal limit :limit for update skip locked)
                 returning id""", UUID.class)
                 .setParameter("worker", workerId)
                 .setParameter("job", jobId)
+                .setParameter("batch", batch)
                 .setParameter("limit", limit)
+                .getResultList();
+    }
+
+    /** Marks every queued run of the job SKIPPED and returns them. */
+    public List<HostRun> skipQueued(UUID jobId, java.time.Instant now) {
+        List<HostRun> queued = list("jobId = ?1 and state = ?2", jobId, RunState.QUEUED);
+        for (HostRun run : queued) {
+            run.moveTo(RunState.SKIPPED, now);
+        }
+        return queued;
+    }
+
+    /** Runs of the job that ended in a state counting toward {@code maxFailures}. */
+    public long countFailures(UUID jobId) {
+        return count("jobId = ?1 and state in ?2", jobId, java.util.Arrays.stream(RunState.values())
+                .filter(RunState::isFailure).toList());
+    }
+
+    /** Running runs held by this worker whose job has been cancelled. */
+    @SuppressWarnings("unchecked")
+    public List<UUID> cancelledRunsHeldBy(String workerId) {
+        return getEntityManager().createNativeQuery("""
+                select r.id from host_run r join job j on j.id = r.job_id
+                where r.claimed_by = :worker and r.state = 'RUNNING' and j.cancel_requested""", UUID.class)
+                .setParameter("worker", workerId)
                 .getResultList();
     }
 

@@ -7,10 +7,8 @@ import jakarta.transaction.Transactional;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import org.jboss.logging.Logger;
 
@@ -72,18 +70,19 @@ public class HostRunService {
             if (grant[i] == 0) {
                 continue;
             }
-            List<UUID> runIds = runs.claim(ids[i], workerId, grant[i]);
+            List<UUID> runIds = runs.claim(ids[i], runs.currentBatch(ids[i]), workerId, grant[i]);
             if (runIds.isEmpty()) {
                 continue;
             }
             Job job = jobs.findById(ids[i]);
+            job.lastClaimAt = now;
             if (job.state == JobState.QUEUED) {
                 job.moveTo(JobState.RUNNING, now);
                 jobEvents.fire(JobEvent.of("started", job, null));
             }
             for (HostRun run : runs.list("id in ?1 order by ordinal", runIds)) {
                 claimed.add(new ClaimedRun(run.id, run.jobId, run.tenantId, run.hostName, run.attempt,
-                        JobKind.fromWire(job.kind), job.request, job.timeout(Duration.ofHours(1))));
+                        JobKind.fromWire(job.kind), job.request, job.timeout()));
             }
         }
         return claimed;
@@ -125,6 +124,8 @@ public class HostRunService {
         peek.stderrBytes = result.stderr().totalBytes();
         peek.stdoutChunks = result.stdout().chunks();
         peek.stderrChunks = result.stderr().chunks();
+        runs.getEntityManager().createQuery("delete from RunOutput o where o.key.runId = ?1")
+                .setParameter(1, runId).executeUpdate();
         storeOutput(runId, "stdout", result.stdout());
         storeOutput(runId, "stderr", result.stderr());
         try {
@@ -133,9 +134,62 @@ public class HostRunService {
             LOG.warnf("run %s changed under worker %s; result dropped", runId, workerId);
             throw e;
         }
-        hostResults.fire(HostResultEvent.from(peek));
-        completeIfDone(job, now);
+        ended(job, List.of(peek), now);
         return Optional.of(peek);
+    }
+
+    /**
+     * Requests cancellation: queued runs become SKIPPED now, running ones are interrupted by the workers holding them
+     * (which record them CANCELLED), and the job ends CANCELLED once nothing runs. Returns false if already ended.
+     */
+    @Transactional
+    public boolean cancel(UUID jobId) {
+        Job job = jobs.lock(jobId);
+        if (job == null || job.state.isTerminal()) {
+            return false;
+        }
+        Instant now = Instant.now();
+        job.cancelRequested = true;
+        for (HostRun skipped : runs.skipQueued(jobId, now)) {
+            hostResults.fire(HostResultEvent.from(skipped));
+        }
+        runs.flush();
+        completeIfDone(job, now);
+        return true;
+    }
+
+    /** Running runs this worker holds whose job was cancelled (polled so cancels reach every worker). */
+    @Transactional
+    public List<UUID> cancelledRunsHeldBy(String workerId) {
+        return runs.cancelledRunsHeldBy(workerId);
+    }
+
+    /**
+     * After runs of a job reached a terminal state: publishes their results, queues another attempt where the job
+     * allows retries, skips the rest once {@code maxFailures} is reached, and finishes the job when nothing is left.
+     */
+    private void ended(Job job, List<HostRun> ended, Instant now) {
+        for (HostRun run : ended) {
+            hostResults.fire(HostResultEvent.from(run));
+            if (run.state.isRetryable() && run.attempt <= job.retries && !job.cancelRequested) {
+                LOG.infof("run of job %s on %s ended %s; queueing attempt %d of %d", job.id, run.hostName, run.state,
+                        run.attempt + 1, job.retries + 1);
+                run.requeueForRetry();
+            }
+        }
+        runs.flush();
+        if (job.maxFailures != null && !job.state.isTerminal() && runs.countFailures(job.id) >= job.maxFailures) {
+            List<HostRun> skipped = runs.skipQueued(job.id, now);
+            if (!skipped.isEmpty()) {
+                LOG.infof("job %s reached maxFailures=%d; skipping %d queued run(s)", job.id, job.maxFailures,
+                        skipped.size());
+            }
+            for (HostRun run : skipped) {
+                hostResults.fire(HostResultEvent.from(run));
+            }
+            runs.flush();
+        }
+        completeIfDone(job, now);
     }
 
     /** Declares runs LOST whose worker stopped renewing its lease, and finishes jobs that thereby ended. */
@@ -145,16 +199,17 @@ public class HostRunService {
         if (lost.isEmpty()) {
             return lost;
         }
-        Set<UUID> jobIds = new LinkedHashSet<>();
+        java.util.Map<UUID, List<HostRun>> byJob = new java.util.LinkedHashMap<>();
         for (HostRun run : runs.list("id in ?1", lost)) {
             LOG.warnf("run %s of job %s on %s is LOST: %s", run.id, run.jobId, run.hostName, run.error);
-            hostResults.fire(HostResultEvent.from(run));
-            jobIds.add(run.jobId);
+            byJob.computeIfAbsent(run.jobId, k -> new ArrayList<>()).add(run);
         }
         Instant now = Instant.now();
-        for (UUID jobId : jobIds) {
-            completeIfDone(jobs.lock(jobId), now);
-        }
+        byJob.forEach((jobId, ended) -> {
+            Job job = jobs.lock(jobId);
+            ended.forEach(r -> runs.getEntityManager().refresh(r));
+            ended(job, ended, now);
+        });
         return lost;
     }
 
@@ -176,7 +231,8 @@ public class HostRunService {
         }
         var summary = jobs.summary(job.id);
         boolean allSucceeded = summary.keySet().stream().allMatch(s -> s.equals(RunState.SUCCEEDED.name()));
-        job.moveTo(allSucceeded ? JobState.SUCCEEDED : JobState.FAILED, now);
+        job.moveTo(job.cancelRequested ? JobState.CANCELLED : allSucceeded ? JobState.SUCCEEDED : JobState.FAILED,
+                now);
         jobEvents.fire(JobEvent.of("finished", job, summary));
     }
 }

@@ -50,6 +50,32 @@ public class Job extends PanacheEntityBase {
     @Column(name = "host_count", nullable = false, updatable = false)
     public int hostCount;
 
+    /** Runs per rolling batch; null runs all hosts as one batch. */
+    @Column(name = "batch_size", updatable = false)
+    public Integer batchSize;
+
+    /** Failed runs after which the remaining queued runs are skipped; null means no limit. */
+    @Column(name = "max_failures", updatable = false)
+    public Integer maxFailures;
+
+    /** Extra attempts for runs that end UNREACHABLE or LOST. */
+    @Column(nullable = false, updatable = false)
+    public int retries;
+
+    @Column(name = "cancel_requested", nullable = false)
+    public boolean cancelRequested;
+
+    /** The job this one retries, if any. */
+    @Column(name = "retry_of", updatable = false)
+    public UUID retryOf;
+
+    /** When a worker last claimed runs of this job; the least recently served job is claimed from first. */
+    @Column(name = "last_claim_at")
+    public Instant lastClaimAt;
+
+    @Column(name = "timeout_ms", updatable = false)
+    public long timeoutMillis;
+
     @Column(name = "created_at", nullable = false, updatable = false)
     public Instant createdAt;
 
@@ -76,8 +102,8 @@ public class Job extends PanacheEntityBase {
         state = next;
     }
 
-    /** The per-run command timeout of this job; {@code fallback} where the request gave none. */
-    public Duration timeout(Duration fallback) {
-        return request.timeout() == null ? fallback : Duration.parse(request.timeout());
+    /** The per-run command timeout, fixed at submission (the request's, else the configured default). */
+    public Duration timeout() {
+        return Duration.ofMillis(timeoutMillis);
     }
 }

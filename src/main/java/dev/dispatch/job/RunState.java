@@ -20,6 +20,11 @@ public enum RunState {
         return isTerminal() && this != SUCCEEDED && this != CANCELLED && this != SKIPPED;
     }
 
+    /** True for outcomes after which a job's {@code retries} may queue another attempt. */
+    public boolean isRetryable() {
+        return this == UNREACHABLE || this == LOST;
+    }
+
     /** Whether the state machine allows moving from this state to {@code next}. */
     public boolean canMoveTo(RunState next) {
         return switch (this) {

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.common.SshConstants;
@@ -22,6 +23,8 @@ import org.jboss.logging.Logger;
 public class CommandRunner {
     private static final Logger LOG = Logger.getLogger(CommandRunner.class);
     private static final int READ_BUFFER = 32 * 1024;
+    /** MINA's waitFor ignores interrupts, so waits are sliced to notice a cancel within this many ms. */
+    private static final long CANCEL_CHECK_MILLIS = 100;
 
     private final SshSessionPool pool;
     private final SshConfig config;
@@ -36,25 +39,34 @@ public class CommandRunner {
         try (SshSessionPool.Lease lease = pool.lease(target)) {
             return new ExecResult(SshOutcome.SUCCEEDED, null, null, null);
         } catch (SshFailureException e) {
-            return e.toResult();
+            return Thread.currentThread().isInterrupted() ? cancelledBeforeStart() : e.toResult();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return ExecResult.failure(SshOutcome.CANCELLED, "interrupted");
+            return cancelledBeforeStart();
         }
     }
 
     /** Runs {@code spec} on the target, streaming output into {@code sink}. Never throws for remote failures. */
     public ExecResult exec(SshTarget target, ExecSpec spec, OutputSink sink) {
+        return exec(target, spec, sink, () -> false);
+    }
+
+    /**
+     * Runs {@code spec}; once {@code cancelled} answers true (checked every 100 ms) or the thread is interrupted, the
+     * remote command is signalled, its channel closed, and the result is CANCELLED.
+     */
+    public ExecResult exec(SshTarget target, ExecSpec spec, OutputSink sink, BooleanSupplier cancelled) {
         long deadline = System.nanoTime() + spec.timeout().toNanos();
         for (int attempt = 1; ; attempt++) {
             SshSessionPool.Lease lease;
             try {
                 lease = pool.lease(target);
             } catch (SshFailureException e) {
-                return e.toResult();
+                boolean stop = cancelled.getAsBoolean() || Thread.currentThread().isInterrupted();
+                return stop ? cancelledBeforeStart() : e.toResult();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return ExecResult.failure(SshOutcome.CANCELLED, "interrupted before the command started");
+                return cancelledBeforeStart();
             }
             ChannelExec channel;
             try {
@@ -62,8 +74,11 @@ public class CommandRunner {
                         spec.env() == null ? java.util.Map.of() : spec.env());
                 channel.open().verify(config.connectTimeout());
             } catch (IOException | RuntimeException e) {
-                lease.evict();
                 lease.close();
+                if (cancelled.getAsBoolean() || Thread.currentThread().isInterrupted()) {
+                    return cancelledBeforeStart();
+                }
+                lease.evict();
                 if (attempt == 1) {
                     LOG.debugf("pooled session to %s unusable (%s); reconnecting", target, e.getMessage());
                     continue;
@@ -71,12 +86,13 @@ public class CommandRunner {
                 return ExecResult.failure(SshOutcome.UNREACHABLE, "cannot open a channel: " + e.getMessage());
             }
             try (lease) {
-                return run(channel, spec, sink, deadline);
+                return run(channel, spec, sink, deadline, cancelled);
             }
         }
     }
 
-    private ExecResult run(ChannelExec channel, ExecSpec spec, OutputSink sink, long deadline) {
+    private ExecResult run(ChannelExec channel, ExecSpec spec, OutputSink sink, long deadline,
+            BooleanSupplier cancelled) {
         Thread out = Thread.ofVirtual().name("ssh-stdout").start(() -> pump(channel.getInvertedOut(),
                 OutputSink.Stream.STDOUT, sink));
         Thread err = Thread.ofVirtual().name("ssh-stderr").start(() -> pump(channel.getInvertedErr(),
@@ -90,16 +106,23 @@ public class CommandRunner {
             } catch (IOException e) {
                 LOG.debugf("stdin not fully delivered: %s", e.getMessage());
             }
-            long waitMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-            Set<ClientChannelEvent> events = channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), waitMillis);
+            Set<ClientChannelEvent> events = Set.of();
+            while (!events.contains(ClientChannelEvent.CLOSED) && System.nanoTime() < deadline) {
+                if (cancelled.getAsBoolean() || Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedException("cancelled");
+                }
+                long slice = Math.min(CANCEL_CHECK_MILLIS,
+                        Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                events = channel.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), slice);
+            }
             if (!events.contains(ClientChannelEvent.CLOSED)) {
                 signal(channel, "KILL");
                 channel.close(true);
-                join(out, err);
+                joinReaders(out, err);
                 return ExecResult.failure(SshOutcome.TIMED_OUT,
                         "command still running after " + spec.timeout() + "; channel closed");
             }
-            join(out, err);
+            joinReaders(out, err);
             Integer status = channel.getExitStatus();
             String signal = channel.getExitSignal();
             if (signal != null) {
@@ -111,9 +134,10 @@ public class CommandRunner {
             return new ExecResult(status == 0 ? SshOutcome.SUCCEEDED : SshOutcome.FAILED, status, null,
                     status == 0 ? null : "exit code " + status);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             signal(channel, "TERM");
             channel.close(true);
+            joinReaders(out, err);
+            Thread.currentThread().interrupt();
             return ExecResult.failure(SshOutcome.CANCELLED, "cancelled while running");
         } finally {
             if (!channel.isClosed()) {
@@ -122,9 +146,25 @@ public class CommandRunner {
         }
     }
 
-    private static void join(Thread... threads) throws InterruptedException {
-        for (Thread t : threads) {
-            t.join(5_000);
+    private static ExecResult cancelledBeforeStart() {
+        return ExecResult.failure(SshOutcome.CANCELLED, "cancelled before the command started");
+    }
+
+    /** Waits (up to 5 s, ignoring interrupts) for the readers to deliver what they read, so no chunk trails the result. */
+    private static void joinReaders(Thread... readers) {
+        boolean interrupted = Thread.interrupted();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        for (Thread t : readers) {
+            while (t.isAlive() && System.nanoTime() < deadline) {
+                try {
+                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

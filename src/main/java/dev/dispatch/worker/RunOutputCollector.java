@@ -65,20 +65,32 @@ final class RunOutputCollector implements OutputSink {
         return stream == Stream.STDOUT ? stdout : stderr;
     }
 
-    /** Waits until the broker acknowledged every chunk; false if one failed or the wait timed out. */
+    /**
+     * Waits until the broker acknowledged every chunk; false if one failed or the wait timed out. A cancel (interrupt)
+     * does not cut the wait short, so a cancelled run still publishes its output before its result.
+     */
     boolean awaitPublished(Duration timeout) {
         CompletableFuture<?>[] all;
         synchronized (this) {
             all = sent.toArray(CompletableFuture[]::new);
         }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean interrupted = false;
         try {
-            CompletableFuture.allOf(all).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } catch (Exception e) {
-            return false;
+            while (true) {
+                try {
+                    CompletableFuture.allOf(all).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    return true;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (Exception e) {
+                    return false;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

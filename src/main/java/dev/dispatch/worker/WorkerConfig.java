@@ -29,6 +29,10 @@ public interface WorkerConfig {
     @WithDefault("5s")
     Duration reaperInterval();
 
+    /** How often a worker checks whether runs it holds were cancelled. Default 500ms. */
+    @WithDefault("500ms")
+    Duration cancelPollInterval();
+
     /** A run whose worker has not renewed its lease for this long is declared LOST. Default 30s. */
     @WithDefault("30s")
     Duration leaseTimeout();

@@ -24,13 +24,14 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
@@ -54,7 +55,11 @@ public class WorkerService {
     private final Semaphore inFlightBytes;
     private final Semaphore wakeups = new Semaphore(0);
     private final AtomicInteger active = new AtomicInteger();
-    private final Set<Thread> runThreads = ConcurrentHashMap.newKeySet();
+    private final Map<UUID, RunHandle> running = new ConcurrentHashMap<>();
+
+    /** The thread executing a run and its cancel flag (MINA swallows interrupts in some waits, so both are used). */
+    private record RunHandle(Thread thread, AtomicBoolean cancelled) {
+    }
     private final ExecutorService executor = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("dispatch-run-", 0).factory());
     private volatile boolean claiming;
@@ -91,7 +96,7 @@ public class WorkerService {
         try {
             if (!executor.awaitTermination(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
                 LOG.warnf("drain timeout: cancelling %d running command(s)", active.get());
-                runThreads.forEach(Thread::interrupt);
+                running.keySet().forEach(this::interrupt);
                 executor.awaitTermination(10, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
@@ -119,6 +124,22 @@ public class WorkerService {
         if (enabled && active.get() > 0) {
             runs.heartbeat(workerId);
         }
+    }
+
+    @Scheduled(every = "${dispatch.worker.cancel-poll-interval:500ms}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void pollCancels() {
+        if (enabled && active.get() > 0) {
+            runs.cancelledRunsHeldBy(workerId).forEach(this::interrupt);
+        }
+    }
+
+    /** Interrupts the thread running {@code runId} while it is in its SSH phase; never during its final write. */
+    private void interrupt(UUID runId) {
+        running.computeIfPresent(runId, (id, handle) -> {
+            handle.cancelled().set(true);
+            handle.thread().interrupt();
+            return handle;
+        });
     }
 
     @Scheduled(every = "${dispatch.worker.reaper-interval:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
@@ -151,18 +172,22 @@ public class WorkerService {
     }
 
     private void execute(ClaimedRun run) {
-        Thread self = Thread.currentThread();
-        runThreads.add(self);
+        AtomicBoolean cancelled = new AtomicBoolean();
+        running.put(run.runId(), new RunHandle(Thread.currentThread(), cancelled));
         MDC.put("jobId", run.jobId().toString());
         MDC.put("host", run.hostName());
         try {
             RunResult result;
             try {
-                result = perform(run);
+                result = perform(run, cancelled);
             } catch (RuntimeException e) {
                 LOG.errorf(e, "run failed inside dispatch");
-                result = RunResult.failedBeforeStart(RunState.FAILED, "internal error: " + e.getClass().getSimpleName(),
-                        null, null, null);
+                result = RunResult.failedBeforeStart(cancelled.get() ? RunState.CANCELLED : RunState.FAILED,
+                        cancelled.get() ? "cancelled before the command started"
+                                : "internal error: " + e.getClass().getSimpleName(), null, null, null);
+            } finally {
+                running.remove(run.runId());
+                Thread.interrupted();
             }
             runs.finish(run.runId(), workerId, result);
         } catch (RuntimeException e) {
@@ -170,13 +195,12 @@ public class WorkerService {
         } finally {
             MDC.remove("jobId");
             MDC.remove("host");
-            runThreads.remove(self);
             active.decrementAndGet();
             wakeups.release();
         }
     }
 
-    private RunResult perform(ClaimedRun run) {
+    private RunResult perform(ClaimedRun run, AtomicBoolean cancelled) {
         Optional<SshTarget> resolved = inventory.resolveTarget(run.tenantId(), run.hostName());
         if (resolved.isEmpty()) {
             return RunResult.failedBeforeStart(RunState.FAILED,
@@ -196,7 +220,8 @@ public class WorkerService {
             String input = run.request().input();
             Map<String, String> env = run.request().env() == null ? Map.of() : run.request().env();
             result = runner.exec(target, new ExecSpec(run.request().command(),
-                    input == null ? new byte[0] : input.getBytes(StandardCharsets.UTF_8), env, run.timeout()), output);
+                    input == null ? new byte[0] : input.getBytes(StandardCharsets.UTF_8), env, run.timeout()), output,
+                    cancelled::get);
         }
         String error = result.error();
         if (!output.awaitPublished(config.publishTimeout())) {
