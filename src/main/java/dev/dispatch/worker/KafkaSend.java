@@ -9,7 +9,10 @@ import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.Metadata;
 
-/** Sends one keyed record with CloudEvents binary-mode metadata and a {@code tenant} extension; completes on ack. */
+/**
+ * Sends one keyed record with CloudEvents binary-mode metadata and a {@code tenant} extension (absent when the tenant
+ * is unknown, e.g. an unauthenticated intake rejection); completes on ack, or exceptionally, never throws.
+ */
 final class KafkaSend {
     private static final URI SOURCE = URI.create("urn:dispatch");
 
@@ -17,16 +20,28 @@ final class KafkaSend {
     }
 
     static <T> CompletableFuture<Void> send(Emitter<T> emitter, T payload, String key, String tenant, String type) {
+        try {
+            return doSend(emitter, payload, key, tenant, type);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private static <T> CompletableFuture<Void> doSend(Emitter<T> emitter, T payload, String key, String tenant,
+            String type) {
         CompletableFuture<Void> acked = new CompletableFuture<>();
-        Metadata metadata = Metadata.of(
-                OutgoingKafkaRecordMetadata.<String>builder().withKey(key).build(),
-                OutgoingCloudEventMetadata.builder()
-                        .withId(UUID.randomUUID().toString())
-                        .withSource(SOURCE)
-                        .withType(type)
-                        .withSubject(key)
-                        .withExtension("tenant", tenant)
-                        .build());
+        var cloudEvent = OutgoingCloudEventMetadata.builder()
+                .withId(UUID.randomUUID().toString())
+                .withSource(SOURCE)
+                .withType(type);
+        if (key != null) {
+            cloudEvent.withSubject(key);
+        }
+        if (tenant != null) {
+            cloudEvent.withExtension("tenant", tenant);
+        }
+        Metadata metadata = Metadata.of(OutgoingKafkaRecordMetadata.<String>builder().withKey(key).build(),
+                cloudEvent.build());
         Message<T> message = Message.of(payload, metadata)
                 .withAck(() -> {
                     acked.complete(null);
