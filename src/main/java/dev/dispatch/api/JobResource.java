@@ -5,6 +5,7 @@ import dev.dispatch.intake.JobIntakeService;
 import dev.dispatch.intake.SubmissionResult;
 import dev.dispatch.job.JobQueryService;
 import dev.dispatch.job.JobRequest;
+import dev.dispatch.job.JobState;
 import dev.dispatch.job.RunOutput;
 import dev.dispatch.tenancy.Roles;
 import jakarta.annotation.security.RolesAllowed;
@@ -87,6 +88,44 @@ public class JobResource {
         return result.created()
                 ? RestResponse.ResponseBuilder.accepted(body).location(location).build()
                 : RestResponse.ResponseBuilder.ok(body).location(location).build();
+    }
+
+    /**
+     * The tenant's jobs, newest first. Filters: {@code state}, {@code kind}, {@code label} ({@code key=value} or
+     * {@code key}), {@code since} (ISO-8601 instant). Pass {@code nextCursor} back as {@code cursor} for the next page.
+     */
+    @GET
+    @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
+    public JobPageResponse list(@QueryParam("state") String state, @QueryParam("kind") String kind,
+            @QueryParam("label") String label, @QueryParam("since") String since, @QueryParam("cursor") String cursor,
+            @QueryParam("limit") @DefaultValue("50") int limit) {
+        var violations = new java.util.ArrayList<InvalidRequestException.Violation>();
+        JobState stateFilter = null;
+        if (state != null) {
+            try {
+                stateFilter = JobState.valueOf(state);
+            } catch (IllegalArgumentException e) {
+                violations.add(new InvalidRequestException.Violation("state", "unknown job state '" + state + "'"));
+            }
+        }
+        java.time.Instant sinceFilter = null;
+        if (since != null) {
+            try {
+                sinceFilter = java.time.Instant.parse(since);
+            } catch (java.time.format.DateTimeParseException e) {
+                violations.add(new InvalidRequestException.Violation("since", "is not an ISO-8601 instant"));
+            }
+        }
+        if (limit < 1 || limit > 500) {
+            violations.add(new InvalidRequestException.Violation("limit", "must be between 1 and 500"));
+        }
+        if (!violations.isEmpty()) {
+            throw new InvalidRequestException(violations);
+        }
+        var page = queries.list(caller.tenantId(), new JobQueryService.Filter(stateFilter, kind, label, sinceFilter),
+                cursor, limit);
+        return new JobPageResponse(page.jobs().stream().map(v -> JobResponse.from(v.job(), v.summary())).toList(),
+                page.nextCursor());
     }
 
     /** The job, its request and run summary. */

@@ -44,4 +44,12 @@ public class AuditEvent extends PanacheEntityBase {
     @JdbcTypeCode(SqlTypes.JSON)
     @Column(updatable = false)
     public Map<String, Object> details;
+
+    /** Hash of the tenant's previous audit row (null for the first). */
+    @Column(name = "prev_hash", updatable = false)
+    public byte[] prevHash;
+
+    /** SHA-256 over {@link #prevHash} and this row's content, see {@link AuditChain}. */
+    @Column(updatable = false)
+    public byte[] hash;
 }

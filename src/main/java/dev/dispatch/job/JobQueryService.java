@@ -2,6 +2,7 @@ package dev.dispatch.job;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,6 +21,88 @@ public class JobQueryService {
 
     /** A job with its run summary. */
     public record JobView(Job job, Map<String, Long> summary) {
+    }
+
+    /** A page of jobs, newest first, and the cursor of the next page (null on the last page). */
+    public record Page(List<JobView> jobs, String nextCursor) {
+    }
+
+    /** Filters of the job list; null fields do not filter. {@code label} is {@code key=value}. */
+    public record Filter(JobState state, String kind, String label, Instant since) {
+    }
+
+    /**
+     * The tenant's jobs, newest first, {@code limit} per page. The cursor is opaque to clients (the last row's
+     * creation time and id), so pages stay stable while new jobs arrive.
+     */
+    @Transactional
+    @SuppressWarnings("unchecked")
+    public Page list(String tenantId, Filter filter, String cursor, int limit) {
+        StringBuilder sql = new StringBuilder("select id from job where tenant_id = :tenant");
+        Map<String, Object> params = new java.util.HashMap<>(Map.of("tenant", tenantId));
+        if (filter.state() != null) {
+            sql.append(" and state = :state");
+            params.put("state", filter.state().name());
+        }
+        if (filter.kind() != null) {
+            sql.append(" and kind = :kind");
+            params.put("kind", filter.kind());
+        }
+        if (filter.since() != null) {
+            sql.append(" and created_at >= :since");
+            params.put("since", filter.since());
+        }
+        if (filter.label() != null) {
+            int eq = filter.label().indexOf('=');
+            String key = eq < 0 ? filter.label() : filter.label().substring(0, eq);
+            if (eq < 0) {
+                sql.append(" and jsonb_exists(request -> 'labels', :labelKey)");
+            } else {
+                sql.append(" and request -> 'labels' ->> :labelKey = :labelValue");
+                params.put("labelValue", filter.label().substring(eq + 1));
+            }
+            params.put("labelKey", key);
+        }
+        if (cursor != null) {
+            Cursor c = Cursor.decode(cursor);
+            sql.append(" and (created_at, id) < (:cursorAt, :cursorId)");
+            params.put("cursorAt", c.createdAt());
+            params.put("cursorId", c.id());
+        }
+        sql.append(" order by created_at desc, id desc limit :limit");
+        params.put("limit", limit + 1);
+        var query = jobs.getEntityManager().createNativeQuery(sql.toString(), UUID.class);
+        params.forEach(query::setParameter);
+        List<UUID> ids = query.getResultList();
+        boolean more = ids.size() > limit;
+        List<UUID> pageIds = more ? ids.subList(0, limit) : ids;
+        Map<UUID, Job> byId = new java.util.HashMap<>();
+        if (!pageIds.isEmpty()) {
+            jobs.list("id in ?1", pageIds).forEach(j -> byId.put(j.id, j));
+        }
+        Map<UUID, Map<String, Long>> summaries = jobs.summaries(pageIds);
+        List<JobView> views = pageIds.stream().map(id -> new JobView(byId.get(id),
+                summaries.getOrDefault(id, Map.of()))).toList();
+        Job last = views.isEmpty() ? null : views.get(views.size() - 1).job();
+        return new Page(views, more && last != null ? new Cursor(last.createdAt, last.id).encode() : null);
+    }
+
+    /** Position after a row of the job list. */
+    record Cursor(Instant createdAt, UUID id) {
+        String encode() {
+            return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+                    (createdAt.toString() + "|" + id).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+
+        static Cursor decode(String text) {
+            try {
+                String[] parts = new String(java.util.Base64.getUrlDecoder().decode(text),
+                        java.nio.charset.StandardCharsets.UTF_8).split("\\|");
+                return new Cursor(Instant.parse(parts[0]), UUID.fromString(parts[1]));
+            } catch (RuntimeException e) {
+                throw dev.dispatch.InvalidRequestException.of("cursor", "is not a cursor this service issued");
+            }
+        }
     }
 
     /** The tenant's job. */

@@ -28,6 +28,25 @@ public class JobRepository implements PanacheRepositoryBase<Job, UUID> {
         return getEntityManager().find(Job.class, id, LockModeType.PESSIMISTIC_WRITE);
     }
 
+    /** Run counts by state for several jobs at once (one query), each in state order. */
+    public Map<UUID, Map<String, Long>> summaries(List<UUID> jobIds) {
+        Map<UUID, Map<String, Long>> result = new java.util.HashMap<>();
+        if (jobIds.isEmpty()) {
+            return result;
+        }
+        List<Object[]> rows = getEntityManager()
+                .createQuery("select r.jobId, r.state, count(r) from HostRun r where r.jobId in ?1 "
+                        + "group by r.jobId, r.state", Object[].class)
+                .setParameter(1, jobIds)
+                .getResultList();
+        for (Object[] row : rows) {
+            result.computeIfAbsent((UUID) row[0], k -> new java.util.TreeMap<>(
+                    java.util.Comparator.comparing(RunState::valueOf)))
+                    .put(((RunState) row[1]).name(), (Long) row[2]);
+        }
+        return result;
+    }
+
     /** Counts of the job's host runs by state, in state order. */
     public Map<String, Long> summary(UUID jobId) {
         List<Object[]> rows = getEntityManager()
