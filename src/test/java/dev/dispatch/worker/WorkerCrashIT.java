@@ -1,0 +1,197 @@
+package dev.dispatch.worker;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.dispatch.testing.DispatchProcess;
+import dev.dispatch.testing.OpenSshHosts;
+import dev.dispatch.testing.TestServicesResource;
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+import io.smallrye.jwt.build.Jwt;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two dispatch processes built from the packaged jar share one job; one is killed with SIGKILL mid-run. Every host
+ * appends a marker line per execution to a file, so "executed at most once" is checked on the targets themselves.
+ */
+class WorkerCrashIT {
+    private static final int HOSTS = 16;
+    private static TestServicesResource services;
+    private static Map<String, String> config;
+    private static OpenSshHosts fleet;
+    private static DispatchProcess api;
+
+    @TempDir
+    static Path work;
+
+    @BeforeAll
+    static void startEverything() throws Exception {
+        Assumptions.assumeTrue("local".equals(System.getProperty("test.services", "local")),
+                "crash test runs against the project's local services");
+        services = new TestServicesResource();
+        config = services.start();
+        fleet = OpenSshHosts.start(HOSTS, Files.createDirectories(work.resolve("fleet")));
+        Map<String, String> apiEnv = env("all", "worker-a");
+        apiEnv.put("DISPATCH_WORKER_MAX_CONCURRENT_RUNS", "4");
+        api = DispatchProcess.start("crash-api", apiEnv);
+    }
+
+    @AfterAll
+    static void stopEverything() throws Exception {
+        if (api != null) {
+            api.close();
+        }
+        if (fleet != null) {
+            fleet.close();
+        }
+        if (services != null) {
+            services.stop();
+        }
+    }
+
+    private static Map<String, String> env(String role, String workerId) {
+        Map<String, String> env = new HashMap<>();
+        env.put("QUARKUS_DATASOURCE_JDBC_URL", config.get("quarkus.datasource.jdbc.url"));
+        env.put("QUARKUS_DATASOURCE_USERNAME", config.get("quarkus.datasource.username"));
+        env.put("KAFKA_BOOTSTRAP_SERVERS", config.get("kafka.bootstrap.servers"));
+        env.put("MP_JWT_VERIFY_PUBLICKEY_LOCATION", config.get("mp.jwt.verify.publickey.location"));
+        env.put("DISPATCH_CREDENTIALS_ENCRYPTION_KEY", "Y3Jhc2gtdGVzdC1vbmx5LWtleS0zMi1ieXRlcy1sb24=");
+        env.put("DISPATCH_ROLE", role);
+        env.put("DISPATCH_WORKER_ID", workerId);
+        env.put("DISPATCH_WORKER_LEASE_TIMEOUT", "4s");
+        env.put("DISPATCH_WORKER_HEARTBEAT_INTERVAL", "1s");
+        env.put("DISPATCH_WORKER_REAPER_INTERVAL", "1s");
+        env.put("DISPATCH_WORKER_POLL_INTERVAL", "100ms");
+        env.put("MP_MESSAGING_INCOMING_JOB_SUBMISSIONS_ENABLED", "false");
+        return env;
+    }
+
+    private static String token(String tenant) throws Exception {
+        String pem = Files.readString(Path.of(config.get("test.jwt-private-key")))
+                .replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+        var key = KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(pem)));
+        return Jwt.issuer("dispatch").subject("crash-test").claim("tenant", tenant)
+                .groups(Set.of("dispatch-admin")).expiresIn(3600).sign(key);
+    }
+
+    private static List<String> register(String tenant, String token) {
+        given().baseUri(api.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
+                .body(Map.of("privateKey", fleet.userPrivateKey())).put("/api/v1/credentials/k").then().statusCode(200);
+        for (OpenSshHosts.Host h : fleet.hosts()) {
+            given().baseUri(api.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
+                    .body(Map.of("address", h.address(), "port", h.port(), "user", fleet.user(), "credential", "k"))
+                    .put("/api/v1/hosts/" + h.name()).then().statusCode(200);
+            given().baseUri(api.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
+                    .body(Map.of("keys", List.of(h.hostKeyLine()))).put("/api/v1/known-hosts/" + h.name())
+                    .then().statusCode(200);
+        }
+        return fleet.hosts().stream().map(OpenSshHosts.Host::name).toList();
+    }
+
+    private static long runsHeldBy(String jobId, String worker) throws Exception {
+        try (Connection c = DriverManager.getConnection(config.get("quarkus.datasource.jdbc.url"),
+                config.get("quarkus.datasource.username"), null);
+                PreparedStatement s = c.prepareStatement("select count(*) from host_run where job_id = ?::uuid"
+                        + " and claimed_by = ? and state = 'RUNNING'")) {
+            s.setString(1, jobId);
+            s.setString(2, worker);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private JsonPath runJobAndKillSecondWorker(String tenant, int retries, Path markers) throws Exception {
+        String token = token(tenant);
+        List<String> hosts = register(tenant, token);
+        Files.createDirectories(markers);
+        String command = "echo ran >> " + markers + "/$(echo $SSH_CONNECTION | cut -d' ' -f3); sleep 3";
+        try (DispatchProcess worker = DispatchProcess.start("crash-worker-" + retries, env("worker", "worker-b"))) {
+            String jobId = given().baseUri(api.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
+                    .body(Map.of("kind", "exec", "targets", Map.of("hosts", hosts), "command", command,
+                            "parallelism", HOSTS, "retries", retries))
+                    .post("/api/v1/jobs").then().statusCode(202).extract().path("id");
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> runsHeldBy(jobId, "worker-b") >= 2 && markerFiles(markers) >= 6);
+            worker.kill9();
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> List.of(
+                    "SUCCEEDED", "FAILED").contains(given().baseUri(api.baseUrl()).auth().oauth2(token)
+                    .get("/api/v1/jobs/" + jobId).then().extract().path("state")));
+            return given().baseUri(api.baseUrl()).auth().oauth2(token).get("/api/v1/jobs/" + jobId + "/runs")
+                    .then().statusCode(200).extract().jsonPath();
+        }
+    }
+
+    private static long markerFiles(Path markers) throws Exception {
+        try (var files = Files.list(markers)) {
+            return files.count();
+        }
+    }
+
+    private static Map<String, Integer> markerLines(Path markers) throws Exception {
+        Map<String, Integer> lines = new HashMap<>();
+        for (OpenSshHosts.Host h : fleet.hosts()) {
+            Path file = markers.resolve(h.address());
+            lines.put(h.name(), Files.exists(file) ? Files.readAllLines(file).size() : 0);
+        }
+        return lines;
+    }
+
+    @Test
+    void killedWorkersRunsEndLostAndNothingRunsTwice() throws Exception {
+        Path markers = work.resolve("markers-no-retry");
+        JsonPath runs = runJobAndKillSecondWorker("crash-a", 0, markers);
+
+        List<Map<String, Object>> all = runs.getList("$");
+        List<Map<String, Object>> lost = all.stream().filter(r -> "LOST".equals(r.get("state"))).toList();
+        assertThat(lost).as("runs of the killed worker").isNotEmpty();
+        assertThat(all).allSatisfy(r -> assertThat(r.get("state")).isIn("SUCCEEDED", "LOST"));
+        assertThat(all).allSatisfy(r -> assertThat(r.get("attempt")).isEqualTo(1));
+        Map<String, Integer> lines = markerLines(markers);
+        assertThat(lines.values()).as("executions per host").allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(1));
+        assertThat(all).filteredOn(r -> "SUCCEEDED".equals(r.get("state")))
+                .allSatisfy(r -> assertThat(lines.get((String) r.get("host"))).isEqualTo(1));
+        assertThat(lost).as("a LOST run that had started is not run again")
+                .anySatisfy(r -> assertThat(lines.get((String) r.get("host"))).isEqualTo(1));
+    }
+
+    @Test
+    void withRetriesLostRunsRunAgainOnTheSurvivingWorker() throws Exception {
+        Path markers = work.resolve("markers-retry");
+        JsonPath runs = runJobAndKillSecondWorker("crash-b", 1, markers);
+
+        List<Map<String, Object>> all = runs.getList("$");
+        assertThat(all).allSatisfy(r -> assertThat(r.get("state")).isEqualTo("SUCCEEDED"));
+        Map<String, Integer> lines = markerLines(markers);
+        for (Map<String, Object> run : all) {
+            int attempts = (Integer) run.get("attempt");
+            assertThat(lines.get((String) run.get("host"))).as("executions on %s", run.get("host"))
+                    .isBetween(1, attempts);
+        }
+        assertThat(all).anySatisfy(r -> {
+            assertThat(r.get("attempt")).isEqualTo(2);
+            assertThat(lines.get((String) r.get("host"))).isEqualTo(2);
+        });
+    }
+}
