@@ -143,6 +143,31 @@ class WorkerCrashIT {
         }
     }
 
+    @Test
+    void sigtermDrainsThenCancelsSoNoRunIsLeftRunningOrLost() throws Exception {
+        String token = token("crash-c");
+        List<String> hosts = register("crash-c", token);
+        Map<String, String> env = env("worker", "worker-c");
+        env.put("DISPATCH_WORKER_DRAIN_TIMEOUT", "2s");
+        DispatchProcess worker = DispatchProcess.start("drain-worker", env);
+        String jobId = given().baseUri(api.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
+                .body(Map.of("kind", "exec", "targets", Map.of("hosts", hosts), "command", "sleep 6",
+                        "parallelism", HOSTS))
+                .post("/api/v1/jobs").then().statusCode(202).extract().path("id");
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                .until(() -> runsHeldBy(jobId, "worker-c") >= 2);
+        worker.close();
+
+        assertThat(runsHeldBy(jobId, "worker-c")).as("runs still RUNNING under the stopped worker").isZero();
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> List.of(
+                "SUCCEEDED", "FAILED").contains(given().baseUri(api.baseUrl()).auth().oauth2(token)
+                .get("/api/v1/jobs/" + jobId).then().extract().path("state")));
+        List<Map<String, Object>> runs = given().baseUri(api.baseUrl()).auth().oauth2(token)
+                .get("/api/v1/jobs/" + jobId + "/runs").then().extract().jsonPath().getList("$");
+        assertThat(runs).allSatisfy(r -> assertThat(r.get("state")).isIn("SUCCEEDED", "CANCELLED"));
+        assertThat(runs).anySatisfy(r -> assertThat(r.get("state")).isEqualTo("CANCELLED"));
+    }
+
     private static long markerFiles(Path markers) throws Exception {
         try (var files = Files.list(markers)) {
             return files.count();
