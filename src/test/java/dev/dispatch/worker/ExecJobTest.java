@@ -96,7 +96,7 @@ class ExecJobTest {
                 List<ConsumerRecord<String, String>> chunks = new ArrayList<>(output.getRecords().stream()
                         .filter(r -> key.equals(r.key())).toList());
                 ConsumerRecord<String, String> result = results.getRecords().stream()
-                        .filter(r -> jobId.equals(r.key()) && r.value().contains("\"host\":\"" + h.name() + "\""))
+                        .filter(r -> jobId.equals(r.key()) && h.name().equals(hostOf(r.value())))
                         .findFirst().orElseThrow();
                 JsonNode resultJson = JSON.readTree(result.value());
 
@@ -122,6 +122,14 @@ class ExecJobTest {
             }
             output.stop();
             results.stop();
+        }
+    }
+
+    private static String hostOf(String json) {
+        try {
+            return JSON.readTree(json).path("host").asText();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 
