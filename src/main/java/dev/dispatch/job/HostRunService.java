@@ -2,6 +2,7 @@ package dev.dispatch.job;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
+import jakarta.persistence.LockModeType;
 import jakarta.persistence.OptimisticLockException;
 import jakarta.transaction.Transactional;
 import java.time.Duration;
@@ -95,17 +96,16 @@ public class HostRunService {
     }
 
     /**
-     * Records the outcome of a run this worker still holds, and finishes the job when it was its last run.
+     * Records the outcome of a run this worker still holds (its row locked first, the job row last, the same order as
+     * lease expiry, so they cannot deadlock), and finishes the job when it was its last run.
      * Returns empty when the lease was lost meanwhile (the run was already declared LOST), so nothing is overwritten.
      */
     @Transactional
     public Optional<HostRun> finish(UUID runId, String workerId, RunResult result) {
-        HostRun peek = runs.findById(runId);
+        HostRun peek = runs.getEntityManager().find(HostRun.class, runId, LockModeType.PESSIMISTIC_WRITE);
         if (peek == null) {
             return Optional.empty();
         }
-        Job job = jobs.lock(peek.jobId);
-        runs.getEntityManager().refresh(peek);
         if (peek.state != RunState.RUNNING || !workerId.equals(peek.claimedBy)) {
             LOG.warnf("run %s on %s was %s under %s when worker %s finished it; result dropped", runId,
                     peek.hostName, peek.state, peek.claimedBy, workerId);
@@ -134,7 +134,8 @@ public class HostRunService {
             LOG.warnf("run %s changed under worker %s; result dropped", runId, workerId);
             throw e;
         }
-        ended(job, List.of(peek), now);
+        // The job row is locked last and only for the bookkeeping, so runs of one job finish in parallel.
+        ended(jobs.lock(peek.jobId), List.of(peek), now);
         return Optional.of(peek);
     }
 

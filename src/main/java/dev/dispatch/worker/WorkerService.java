@@ -18,6 +18,7 @@ import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.TransactionPhase;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
@@ -109,13 +110,13 @@ public class WorkerService {
         return workerId;
     }
 
-    void onJobEvent(@Observes JobEvent event) {
+    void onJobEvent(@Observes(during = TransactionPhase.AFTER_SUCCESS) JobEvent event) {
         if ("accepted".equals(event.type())) {
             wakeups.release();
         }
     }
 
-    void onHostResult(@Observes HostResultEvent event) {
+    void onHostResult(@Observes(during = TransactionPhase.AFTER_SUCCESS) HostResultEvent event) {
         wakeups.release();
     }
 

@@ -73,6 +73,11 @@ public final class DispatchProcess implements AutoCloseable {
         throw new IllegalStateException(name + " not ready after " + timeout + ":\n" + tail());
     }
 
+    /** The OS process id, e.g. to read its CPU time from /proc. */
+    public long pid() {
+        return process.pid();
+    }
+
     /** http://localhost:port */
     public String baseUrl() {
         return "http://localhost:" + port;
