@@ -102,6 +102,32 @@ class FaultToleranceTest {
     }
 
     @Test
+    void interruptDuringTheHandshakeEndsCancelledNotUnreachable() throws Exception {
+        try (FaultySshServer.Tarpit tarpit = FaultySshServer.tarpit(true)) {
+            AtomicReference<ExecResult> result = new AtomicReference<>();
+            AtomicReference<Boolean> interruptKept = new AtomicReference<>();
+            Thread run = Thread.ofVirtual().start(() -> {
+                result.set(runner.exec(target(tarpit.port()),
+                        new ExecSpec("echo never", new byte[0], Map.of(), Duration.ofMinutes(1)), OutputSink.DISCARD));
+                interruptKept.set(Thread.currentThread().isInterrupted());
+            });
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (tarpit.accepted() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            Thread.sleep(200);
+            long t0 = System.nanoTime();
+
+            run.interrupt();
+            run.join(Duration.ofSeconds(10));
+
+            assertThat(result.get().outcome()).as(String.valueOf(result.get())).isEqualTo(SshOutcome.CANCELLED);
+            assertThat(interruptKept.get()).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMillis(500));
+        }
+    }
+
+    @Test
     void stalledCommandTimesOutWithTheOutputSoFar() {
         CollectingSink out = new CollectingSink();
         int signals = server.signalsReceived().size();
