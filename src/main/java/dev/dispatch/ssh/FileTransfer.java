@@ -9,8 +9,8 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
@@ -65,18 +65,12 @@ public class FileTransfer {
     private final SshSessionPool pool;
     private final CommandRunner runner;
     private final SshConfig config;
-    private final Clock clock;
     private final ScheduledThreadPoolExecutor watchdog;
 
     public FileTransfer(SshSessionPool pool, CommandRunner runner, SshConfig config) {
-        this(pool, runner, config, Clock.systemUTC());
-    }
-
-    FileTransfer(SshSessionPool pool, CommandRunner runner, SshConfig config, Clock clock) {
         this.pool = pool;
         this.runner = runner;
         this.config = config;
-        this.clock = clock;
         this.watchdog = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "ssh-file-watchdog");
             t.setDaemon(true);
@@ -284,7 +278,7 @@ public class FileTransfer {
     }
 
     private String backupName(SftpClient sftp, String path) throws IOException {
-        String stem = path + "." + BACKUP_STAMP.format(clock.instant());
+        String stem = path + "." + BACKUP_STAMP.format(Instant.now());
         String name = stem + ".bak";
         for (int n = 2; lstatOrNull(sftp, name) != null; n++) {
             name = stem + "-" + n + ".bak";
