@@ -16,10 +16,13 @@ import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.sftp.SftpModuleProperties;
 import org.apache.sshd.sftp.client.SftpClient;
@@ -49,9 +52,9 @@ import org.jboss.logging.Logger;
  *
  * <p>Results never throw for remote problems: connection, authentication and host key failures are classified by
  * the pool as for commands; missing files, permissions and the like are FAILED with an error text; the timeout
- * ends the operation TIMED_OUT (the remote temporary file is removed); interrupting the calling thread ends it
- * CANCELLED. The content stream is read on the calling thread: a stream that blocks delays the timeout until it
- * returns.
+ * ends the operation TIMED_OUT and interrupting the calling thread ends it CANCELLED (interrupt status kept),
+ * both within moments: the SFTP channel is closed and the remote temporary file removed. The transfer itself,
+ * including reading the content stream, runs on a worker thread that is never interrupted.
  */
 @ApplicationScoped
 public class FileTransfer {
@@ -59,6 +62,10 @@ public class FileTransfer {
     private static final int IO_BUFFER = 64 * 1024;
     private static final int MAX_HASH_OUTPUT = 4096;
     private static final Duration CLEANUP_BUDGET = Duration.ofSeconds(2);
+    /** How long an aborted operation may take to notice, classify and clean up before the caller gives up on it. */
+    private static final Duration ABORT_GRACE = Duration.ofSeconds(5);
+    /** Marker: the pooled session could not start SFTP; evicted, try once more on a new one. */
+    private static final FileResult RETRY = FileResult.failure(SshOutcome.UNREACHABLE, "retry", null, 0);
     private static final DateTimeFormatter BACKUP_STAMP =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
 
@@ -117,7 +124,7 @@ public class FileTransfer {
             }
             String current = remote.hex();
             if (current == null && existing != null) {
-                current = sha256(op.sftp, spec.path());
+                current = sha256(op, spec.path());
             }
             if (existing != null && wanted.equals(current)) {
                 return FileResult.succeeded(false, 0);
@@ -155,7 +162,7 @@ public class FileTransfer {
             try (InputStream in = op.sftp.read(path, IO_BUFFER)) {
                 int n;
                 while ((n = in.read(buf)) != -1) {
-                    checkInterrupt();
+                    op.checkAborted();
                     if (op.bytes + n > maxBytes) {
                         throw new RemoteFileException(path + " grew past the fetch limit of " + maxBytes
                                 + " bytes while it was read");
@@ -227,7 +234,7 @@ public class FileTransfer {
                 OpenMode.Write)) {
             int n;
             while ((n = readContent(in, buf)) != -1) {
-                checkInterrupt();
+                op.checkAborted();
                 out.write(buf, 0, n);
                 if (digest != null) {
                     digest.update(buf, 0, n);
@@ -345,13 +352,13 @@ public class FileTransfer {
         return HexFormat.of().formatHex(digest.digest());
     }
 
-    private static String sha256(SftpClient sftp, String path) throws IOException {
+    private static String sha256(Operation op, String path) throws IOException {
         MessageDigest digest = newSha256();
         byte[] buf = new byte[IO_BUFFER];
-        try (InputStream in = sftp.read(path, IO_BUFFER)) {
+        try (InputStream in = op.sftp.read(path, IO_BUFFER)) {
             int n;
             while ((n = in.read(buf)) != -1) {
-                checkInterrupt();
+                op.checkAborted();
                 digest.update(buf, 0, n);
             }
         }
@@ -386,7 +393,7 @@ public class FileTransfer {
         }
     }
 
-    /** MINA only notices interrupts where it waits; a transfer that never waits must look for itself. */
+    /** Hashing local content runs on the caller's thread: a cancel there is seen between reads. */
     private static void checkInterrupt() throws InterruptedIOException {
         if (Thread.currentThread().isInterrupted()) {
             throw new InterruptedIOException("interrupted");
@@ -417,16 +424,34 @@ public class FileTransfer {
 
     // ------------------------------------------------------------------------------------------------------------
 
-    /** One SFTP operation in progress: what it created and changed so far, for cleanup and the result. */
+    /**
+     * One SFTP operation in progress: its channel, what it created and changed so far (for cleanup and the result),
+     * and whether the caller gave up on it. Written by the worker thread; the flags by the caller.
+     */
     private static final class Operation {
-        final SftpClient sftp;
+        volatile SftpClient sftp;
         volatile boolean timedOut;
-        String tempPath;
-        boolean changed;
-        long bytes;
+        volatile boolean cancelled;
+        volatile String tempPath;
+        volatile boolean changed;
+        volatile long bytes;
 
-        Operation(SftpClient sftp) {
-            this.sftp = sftp;
+        boolean aborted() {
+            return timedOut || cancelled;
+        }
+
+        void checkAborted() throws IOException {
+            if (aborted()) {
+                throw new IOException("aborted");
+            }
+        }
+
+        /** Closes the channel at once, so that whatever the worker waits for fails. */
+        void abort() {
+            SftpClient client = sftp;
+            if (client != null) {
+                FileTransfer.abort(client);
+            }
         }
     }
 
@@ -435,6 +460,13 @@ public class FileTransfer {
         FileResult run(Operation op) throws IOException;
     }
 
+    /**
+     * Runs {@code work} on a leased session. The SFTP traffic happens on a worker thread that is never interrupted:
+     * an interrupt landing inside MINA's SFTP calls was seen to close the whole pooled session, every other run's
+     * channel on it included.
+     * The caller waits; at the deadline or on interrupt it aborts the channel, and the worker then classifies the
+     * failure and removes its temporary file.
+     */
     private FileResult withSftp(SshTarget target, long deadline, Duration timeout, String what, Work work) {
         for (int attempt = 1; ; attempt++) {
             if (deadline - System.nanoTime() <= 0) {
@@ -451,53 +483,103 @@ public class FileTransfer {
                         0);
             }
             try (lease) {
-                SftpClient sftp;
-                try {
-                    sftp = openSftp(lease.session());
-                } catch (IOException | RuntimeException e) {
-                    if (isInterrupt(e)) {
-                        Thread.currentThread().interrupt();
-                        return FileResult.failure(SshOutcome.CANCELLED, "cancelled before the " + what + " started",
-                                false, 0);
+                Operation op = new Operation();
+                boolean retry = attempt == 1;
+                CompletableFuture<FileResult> done = new CompletableFuture<>();
+                Thread.ofVirtual().name("ssh-sftp").start(() -> {
+                    try {
+                        done.complete(runOnWorker(lease, op, work, what, timeout, retry));
+                    } catch (Throwable t) {
+                        done.completeExceptionally(t);
                     }
-                    boolean sessionAlive = lease.session().isOpen() && !lease.session().isClosing();
-                    lease.evict();
-                    if (attempt == 1) {
-                        LOG.debugf("SFTP on pooled session to %s failed (%s); reconnecting", target, e.getMessage());
-                        continue;
-                    }
-                    return FileResult.failure(sessionAlive ? SshOutcome.FAILED : SshOutcome.UNREACHABLE,
-                            "cannot start SFTP: " + e.getMessage(), false, 0);
+                });
+                FileResult result = awaitOrAbort(done, op, deadline, what, timeout);
+                if (result == RETRY) {
+                    LOG.debugf("SFTP on pooled session to %s failed; reconnecting", target);
+                    continue;
                 }
-                Operation op = new Operation(sftp);
-                ScheduledFuture<?> timer = watchdog.schedule(() -> {
-                    op.timedOut = true;
-                    abort(sftp);
-                }, Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                try {
-                    return work.run(op);
-                } catch (IOException | RuntimeException e) {
-                    timer.cancel(false);
-                    FileResult failure = classify(e, op, what, timeout, lease);
-                    removeTemp(lease.session(), op);
-                    return failure;
-                } finally {
-                    timer.cancel(false);
-                    close(sftp);
-                }
+                return result;
             }
         }
     }
 
+    private FileResult runOnWorker(SshSessionPool.Lease lease, Operation op, Work work, String what,
+            Duration timeout, boolean mayRetry) {
+        SftpClient sftp;
+        try {
+            sftp = openSftp(lease.session());
+        } catch (IOException | RuntimeException e) {
+            if (op.aborted()) {
+                return aborted(op, what, timeout);
+            }
+            boolean sessionAlive = lease.session().isOpen() && !lease.session().isClosing();
+            lease.evict();
+            if (mayRetry) {
+                return RETRY;
+            }
+            return FileResult.failure(sessionAlive ? SshOutcome.FAILED : SshOutcome.UNREACHABLE,
+                    "cannot start SFTP: " + e.getMessage(), false, 0);
+        }
+        op.sftp = sftp;
+        try {
+            if (op.aborted()) {
+                return aborted(op, what, timeout);
+            }
+            return work.run(op);
+        } catch (IOException | RuntimeException e) {
+            FileResult failure = classify(e, op, what, timeout, lease);
+            removeTemp(lease.session(), op);
+            return failure;
+        } finally {
+            close(sftp);
+        }
+    }
+
+    private static FileResult awaitOrAbort(CompletableFuture<FileResult> done, Operation op, long deadline,
+            String what, Duration timeout) {
+        boolean interrupted = false;
+        try {
+            try {
+                return done.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                op.timedOut = true;
+            } catch (InterruptedException e) {
+                op.cancelled = true;
+                interrupted = true;
+            }
+            op.abort();
+            long graceEnd = System.nanoTime() + ABORT_GRACE.toNanos();
+            while (true) {
+                try {
+                    return done.get(Math.max(1, graceEnd - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
+                    LOG.warnf("%s still busy %s after it was aborted", what, ABORT_GRACE);
+                    return aborted(op, what, timeout);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } catch (ExecutionException e) {
+            LOG.errorf(e.getCause(), "%s failed inside dispatch", what);
+            return FileResult.failure(SshOutcome.FAILED, what + " failed: internal error", op.changed, op.bytes);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static FileResult aborted(Operation op, String what, Duration timeout) {
+        return op.cancelled
+                ? FileResult.failure(SshOutcome.CANCELLED, what + " cancelled", op.changed, op.bytes)
+                : FileResult.failure(SshOutcome.TIMED_OUT, what + " did not finish within " + timeout, op.changed,
+                        op.bytes);
+    }
+
     private FileResult classify(Exception e, Operation op, String what, Duration timeout,
             SshSessionPool.Lease lease) {
-        if (op.timedOut) {
-            return FileResult.failure(SshOutcome.TIMED_OUT, what + " did not finish within " + timeout, op.changed,
-                    op.bytes);
-        }
-        if (isInterrupt(e)) {
-            Thread.currentThread().interrupt();
-            return FileResult.failure(SshOutcome.CANCELLED, what + " cancelled", op.changed, op.bytes);
+        if (op.aborted()) {
+            return aborted(op, what, timeout);
         }
         if (e instanceof RemoteFileException || e instanceof LocalContentException) {
             return FileResult.failure(SshOutcome.FAILED, e.getMessage(), op.changed, op.bytes);
@@ -523,47 +605,32 @@ public class FileTransfer {
         };
     }
 
-    private static boolean isInterrupt(Throwable e) {
-        if (Thread.currentThread().isInterrupted()) {
-            return true;
-        }
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof InterruptedIOException && !(t instanceof java.net.SocketTimeoutException)
-                    || t instanceof InterruptedException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Best effort, within a short budget and whatever the interrupt status: a failed write leaves no temp file. */
+    /** Best effort within a short budget, on a fresh channel when the operation's was aborted. */
     private void removeTemp(ClientSession session, Operation op) {
-        if (op.tempPath == null || !session.isOpen() || session.isClosing()) {
-            if (op.tempPath != null) {
-                LOG.warnf("temporary file %s left behind: connection gone", op.tempPath);
-            }
+        String temp = op.tempPath;
+        if (temp == null) {
             return;
         }
-        boolean interrupted = Thread.interrupted();
+        if (!session.isOpen() || session.isClosing()) {
+            LOG.warnf("temporary file %s left behind: connection gone", temp);
+            return;
+        }
         SftpClient sftp = null;
         ScheduledFuture<?> timer = null;
         try {
-            sftp = op.sftp.isOpen() && !op.sftp.isClosing() && !op.timedOut ? op.sftp : openSftp(session);
+            sftp = op.sftp.isOpen() && !op.sftp.isClosing() ? op.sftp : openSftp(session);
             SftpClient cleaner = sftp;
             timer = watchdog.schedule(() -> abort(cleaner), CLEANUP_BUDGET.toMillis(), TimeUnit.MILLISECONDS);
-            sftp.remove(op.tempPath);
+            sftp.remove(temp);
             op.tempPath = null;
         } catch (IOException | RuntimeException e) {
-            LOG.warnf("temporary file %s left behind: %s", op.tempPath, e.getMessage());
+            LOG.warnf("temporary file %s left behind: %s", temp, e.getMessage());
         } finally {
             if (timer != null) {
                 timer.cancel(false);
             }
             if (sftp != null && sftp != op.sftp) {
                 close(sftp);
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
             }
         }
     }

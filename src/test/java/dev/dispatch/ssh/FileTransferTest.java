@@ -379,6 +379,7 @@ class FileTransferTest {
         assertThat(result.get().outcome()).as(String.valueOf(result.get())).isEqualTo(SshOutcome.CANCELLED);
         assertThat(flag.get()).as("interrupt status kept").isTrue();
         assertThat(siblings()).isEmpty();
+        assertThat(pool.openSessions()).as("pooled session survived the cancel").isEqualTo(1);
     }
 
     @Test
