@@ -30,6 +30,11 @@ public interface SshConfig {
     @WithDefault("5m")
     Duration idleTimeout();
 
+    /** Largest remote file a fetch downloads (bytes); a bigger one fails the run without transfer. Default 64 MiB. */
+    @WithDefault("67108864")
+    @Min(1)
+    long maxFetchBytes();
+
     /** NIO worker threads of the shared client; 0 means cores + 1. Default 0. */
     @WithDefault("0")
     @Min(0)

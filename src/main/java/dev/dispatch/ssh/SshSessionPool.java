@@ -4,6 +4,7 @@ import io.quarkus.scheduler.Scheduled;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
@@ -144,7 +145,14 @@ public class SshSessionPool {
         try {
             ConnectFuture connect = client().connect(target.user(), target.address(), target.port(),
                     check.asContext(), null);
-            if (!connect.await(remaining(deadline))) {
+            boolean connected;
+            try {
+                connected = connect.await(remaining(deadline));
+            } catch (InterruptedIOException e) {
+                connect.cancel();
+                throw e;
+            }
+            if (!connected) {
                 connect.cancel();
                 throw new SshFailureException(SshOutcome.UNREACHABLE,
                         "connect to " + target.address() + ":" + target.port() + " timed out after " + budget + " ms");
@@ -173,6 +181,12 @@ public class SshSessionPool {
                         "server refused public key authentication for user " + target.user());
             }
             throw new SshFailureException(SshOutcome.UNREACHABLE, describe(auth.getException(), target));
+        } catch (InterruptedIOException e) {
+            // MINA reports an interrupted wait as an IOException; it is a cancel, not an unreachable host.
+            if (session != null) {
+                session.close(true);
+            }
+            throw (InterruptedException) new InterruptedException("interrupted while connecting").initCause(e);
         } catch (IOException e) {
             if (session != null) {
                 session.close(true);

@@ -42,7 +42,12 @@ public final class DispatchProcess implements AutoCloseable {
         Path log = project.resolve("target/it-logs/" + name + ".log");
         Files.createDirectories(log.getParent());
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx384m", "-jar", jar.toString()));
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx384m"));
+        String extra = System.getProperty("test.jvm-args", "").replace("{name}", name);
+        if (!extra.isBlank()) {
+            command.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        command.addAll(List.of("-jar", jar.toString()));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         builder.environment().putAll(env);
