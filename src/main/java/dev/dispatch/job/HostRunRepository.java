@@ -63,13 +63,42 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
                 .getResultList();
     }
 
-    /** Marks every queued run of the job SKIPPED and returns them. */
+    /**
+     * Marks every run of the job that is still queued SKIPPED (a conditional update, so a run a worker claims at the
+     * same moment is left alone) and returns them.
+     */
+    @SuppressWarnings("unchecked")
     public List<HostRun> skipQueued(UUID jobId, java.time.Instant now) {
-        List<HostRun> queued = list("jobId = ?1 and state = ?2", jobId, RunState.QUEUED);
-        for (HostRun run : queued) {
-            run.moveTo(RunState.SKIPPED, now);
+        flush();
+        List<UUID> ids = getEntityManager().createNativeQuery("""
+                update host_run set state = 'SKIPPED', finished_at = :now, version = version + 1
+                where job_id = :job and state = 'QUEUED'
+                returning id""", UUID.class)
+                .setParameter("job", jobId).setParameter("now", now)
+                .getResultList();
+        if (ids.isEmpty()) {
+            return List.of();
         }
-        return queued;
+        List<HostRun> skipped = list("id in ?1 order by ordinal", ids);
+        skipped.forEach(r -> getEntityManager().refresh(r));
+        return skipped;
+    }
+
+    /** True if the job was cancelled and nothing of it runs any more (only queued runs may be left). */
+    public boolean hasOnlyQueuedLeftOfCancelled(UUID jobId) {
+        return count("jobId = ?1 and state = ?2", jobId, RunState.RUNNING) == 0
+                && getEntityManager().createQuery("select j.cancelRequested from Job j where j.id = ?1", Boolean.class)
+                        .setParameter(1, jobId).getSingleResult();
+    }
+
+    /** Active jobs that have nothing left to run: all runs ended, or cancelled with nothing running. */
+    @SuppressWarnings("unchecked")
+    public List<UUID> activeJobsWithNothingToRun() {
+        return getEntityManager().createNativeQuery("""
+                select j.id from job j where j.state in ('QUEUED', 'RUNNING')
+                  and not exists (select 1 from host_run r where r.job_id = j.id
+                                  and (r.state = 'RUNNING' or (r.state = 'QUEUED' and not j.cancel_requested)))
+                limit 100""", UUID.class).getResultList();
     }
 
     /** Runs of the job that ended in a state counting toward {@code maxFailures}. */

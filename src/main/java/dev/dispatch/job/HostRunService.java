@@ -134,8 +134,9 @@ public class HostRunService {
             LOG.warnf("run %s changed under worker %s; result dropped", runId, workerId);
             throw e;
         }
-        // The job row is locked last and only for the bookkeeping, so runs of one job finish in parallel.
-        ended(jobs.lock(peek.jobId), List.of(peek), now);
+        // The job row is not locked here, so the runs of one job finish in parallel; the caller completes the job
+        // after this commit (completeIfFinished), and the lease reaper sweeps any job a crash left uncompleted.
+        ended(jobs.findById(peek.jobId), List.of(peek), now);
         return Optional.of(peek);
     }
 
@@ -190,10 +191,38 @@ public class HostRunService {
             }
             runs.flush();
         }
+    }
+
+    /**
+     * Finishes the job if none of its runs is queued or running any more (skipping queued runs first when it was
+     * cancelled). Cheap when runs remain: the job row is locked only once the committed state says it is done, so
+     * concurrent finishers never queue up on it, and a second caller finds the job already terminal.
+     */
+    @Transactional
+    public void completeIfFinished(UUID jobId) {
+        if (runs.countUnfinished(jobId) > 0 && !runs.hasOnlyQueuedLeftOfCancelled(jobId)) {
+            return;
+        }
+        Job job = jobs.lock(jobId);
+        if (job == null || job.state.isTerminal()) {
+            return;
+        }
+        Instant now = Instant.now();
+        if (job.cancelRequested) {
+            for (HostRun skipped : runs.skipQueued(jobId, now)) {
+                hostResults.fire(HostResultEvent.from(skipped));
+            }
+        }
         completeIfDone(job, now);
     }
 
-    /** Declares runs LOST whose worker stopped renewing its lease, and finishes jobs that thereby ended. */
+    /** Safety net for crashes between a run's finish and its job's completion: completes every such job. */
+    @Transactional
+    public List<UUID> jobsToComplete() {
+        return runs.activeJobsWithNothingToRun();
+    }
+
+    /** Declares runs LOST whose worker stopped renewing its lease; returns their jobs, to be completed after. */
     @Transactional
     public List<UUID> expireLeases(Duration lease) {
         List<UUID> lost = runs.expireLeases(lease);
@@ -206,12 +235,8 @@ public class HostRunService {
             byJob.computeIfAbsent(run.jobId, k -> new ArrayList<>()).add(run);
         }
         Instant now = Instant.now();
-        byJob.forEach((jobId, ended) -> {
-            Job job = jobs.lock(jobId);
-            ended.forEach(r -> runs.getEntityManager().refresh(r));
-            ended(job, ended, now);
-        });
-        return lost;
+        byJob.forEach((jobId, ended) -> ended(jobs.findById(jobId), ended, now));
+        return new ArrayList<>(byJob.keySet());
     }
 
     private void storeOutput(UUID runId, String stream, RunResult.StoredStream data) {
@@ -226,6 +251,7 @@ public class HostRunService {
         runs.getEntityManager().persist(out);
     }
 
+    /** With the job row locked: finishes the job when no run is queued or running. */
     private void completeIfDone(Job job, Instant now) {
         if (job.state.isTerminal() || runs.countUnfinished(job.id) > 0) {
             return;

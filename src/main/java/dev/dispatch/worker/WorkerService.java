@@ -146,7 +146,8 @@ public class WorkerService {
     @Scheduled(every = "${dispatch.worker.reaper-interval:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void expireLeases() {
         if (enabled) {
-            runs.expireLeases(config.leaseTimeout());
+            runs.expireLeases(config.leaseTimeout()).forEach(runs::completeIfFinished);
+            runs.jobsToComplete().forEach(runs::completeIfFinished);
         }
     }
 
@@ -191,6 +192,7 @@ public class WorkerService {
                 Thread.interrupted();
             }
             runs.finish(run.runId(), workerId, result);
+            runs.completeIfFinished(run.jobId());
         } catch (RuntimeException e) {
             LOG.errorf(e, "recording the result failed; the lease will expire and the run will be LOST");
         } finally {
