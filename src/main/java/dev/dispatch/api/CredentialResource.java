@@ -5,13 +5,16 @@ import dev.dispatch.inventory.InventoryService;
 import dev.dispatch.tenancy.Roles;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import java.util.List;
 
-/** Write-only private keys. */
+/** Write-only private keys: listed by name, type and fingerprint only. */
 @Path("/api/v1/credentials")
 @Produces(MediaType.APPLICATION_JSON)
 public class CredentialResource {
@@ -32,8 +35,8 @@ public class CredentialResource {
         if (body == null) {
             throw InvalidRequestException.of("body", "a credential body is required");
         }
-        var info = inventory.putCredential(caller.caller(), name, body.privateKey(), body.passphrase());
-        return new CredentialResponse(info.name(), info.type(), info.fingerprint());
+        return CredentialResponse.from(inventory.putCredential(caller.caller(), name, body.privateKey(),
+                body.passphrase()));
     }
 
     /** Stores an unencrypted private key sent as the raw key file ({@code curl --data-binary @id_ed25519}). */
@@ -42,7 +45,23 @@ public class CredentialResource {
     @Consumes({MediaType.TEXT_PLAIN, "application/x-pem-file"})
     @RolesAllowed(Roles.ADMIN)
     public CredentialResponse putKeyFile(@PathParam("name") String name, String privateKey) {
-        var info = inventory.putCredential(caller.caller(), name, privateKey, null);
-        return new CredentialResponse(info.name(), info.type(), info.fingerprint());
+        return CredentialResponse.from(inventory.putCredential(caller.caller(), name, privateKey, null));
+    }
+
+    /** The tenant's credentials by name: type, fingerprint and timestamps, never key material. */
+    @GET
+    @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
+    public List<CredentialResponse> list() {
+        return inventory.credentials(caller.tenantId()).stream().map(CredentialResponse::from).toList();
+    }
+
+    /** Deletes a credential: 204; 404 if unknown; 409 {@code credential-in-use} while hosts refer to it. */
+    @DELETE
+    @Path("/{name}")
+    @RolesAllowed(Roles.ADMIN)
+    public void delete(@PathParam("name") String name) {
+        if (!inventory.deleteCredential(caller.caller(), name)) {
+            throw new ResourceNotFoundException("credential " + name + " not found");
+        }
     }
 }

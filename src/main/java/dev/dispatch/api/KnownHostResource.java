@@ -5,6 +5,7 @@ import dev.dispatch.inventory.InventoryService;
 import dev.dispatch.tenancy.Roles;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
@@ -53,5 +54,23 @@ public class KnownHostResource {
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
     public KnownHostsResponse get(@PathParam("host") String host) {
         return KnownHostsResponse.from(host, inventory.knownHosts(caller.tenantId(), host));
+    }
+
+    /** Every key of the tenant, one entry per host (by name). */
+    @GET
+    @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
+    public List<KnownHostsResponse> list() {
+        return inventory.knownHosts(caller.tenantId()).entrySet().stream()
+                .map(e -> KnownHostsResponse.from(e.getKey(), e.getValue())).toList();
+    }
+
+    /** Forgets every key of the host (connections to it fail until keys are stored again): 204; 404 if none. */
+    @DELETE
+    @Path("/{host}")
+    @RolesAllowed(Roles.ADMIN)
+    public void delete(@PathParam("host") String host) {
+        if (!inventory.deleteKnownHosts(caller.caller(), host)) {
+            throw new ResourceNotFoundException("no known host keys for host " + host);
+        }
     }
 }

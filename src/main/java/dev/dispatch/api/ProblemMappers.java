@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.dispatch.InvalidRequestException;
+import dev.dispatch.inventory.CredentialInUseException;
 import dev.dispatch.job.HostRunNotFoundException;
 import dev.dispatch.job.JobNotFoundException;
 import dev.dispatch.tenancy.MissingTenantException;
@@ -38,6 +39,20 @@ public class ProblemMappers {
     @ServerExceptionMapper
     RestResponse<Problem> hostNotFound(HostNotFoundException e) {
         return Problem.response(404, "not-found", "Not found", e.getMessage());
+    }
+
+    @ServerExceptionMapper
+    RestResponse<Problem> resourceNotFound(ResourceNotFoundException e) {
+        return Problem.response(404, "not-found", "Not found", e.getMessage());
+    }
+
+    @ServerExceptionMapper
+    RestResponse<InUseProblem> credentialInUse(CredentialInUseException e) {
+        return RestResponse.ResponseBuilder.<InUseProblem>create(409)
+                .entity(new InUseProblem(Problem.TYPE_BASE + "credential-in-use", "Credential in use", 409,
+                        e.getMessage(), e.hosts()))
+                .type(Problem.MEDIA_TYPE)
+                .build();
     }
 
     @ServerExceptionMapper

@@ -5,6 +5,7 @@ import dev.dispatch.InvalidRequestException.Violation;
 import dev.dispatch.audit.AuditService;
 import dev.dispatch.inventory.Host;
 import dev.dispatch.inventory.HostRepository;
+import dev.dispatch.inventory.InventoryService;
 import dev.dispatch.job.HostRun;
 import dev.dispatch.job.HostRunRepository;
 import dev.dispatch.job.HostRunService;
@@ -56,10 +57,13 @@ public class JobIntakeService {
     private final AuditService audit;
     private final Event<JobEvent> events;
     private final HostRunService runService;
+    private final InventoryService inventory;
 
     public JobIntakeService(IntakeConfig config, HostRepository hosts, JobRepository jobs, HostRunRepository runs,
-            TenantService tenants, AuditService audit, Event<JobEvent> events, HostRunService runService) {
+            TenantService tenants, AuditService audit, Event<JobEvent> events, HostRunService runService,
+            InventoryService inventory) {
         this.runService = runService;
+        this.inventory = inventory;
         this.config = config;
         this.hosts = hosts;
         this.jobs = jobs;
@@ -325,28 +329,26 @@ public class JobIntakeService {
                 }
             }
         }
-        if (!isEmpty(t.groups()) || (t.labels() != null && !t.labels().isEmpty())) {
-            List<Host> all = hosts.listForTenant(tenantId);
-            if (!isEmpty(t.groups())) {
-                for (int i = 0; i < t.groups().size(); i++) {
-                    String group = t.groups().get(i);
-                    List<String> members = all.stream().filter(h -> h.groups != null && h.groups.contains(group))
-                            .map(h -> h.name).toList();
-                    if (members.isEmpty()) {
-                        v.add(new Violation("targets.groups[" + i + "]", "group '" + group + "' has no hosts"));
-                    }
-                    resolved.addAll(members);
+        if (!isEmpty(t.groups())) {
+            // One definition of membership: explicit members, selector matches, hosts naming the group.
+            Map<String, List<String>> byGroup = inventory.resolveGroups(tenantId, t.groups());
+            for (int i = 0; i < t.groups().size(); i++) {
+                String group = t.groups().get(i);
+                List<String> members = group == null ? List.of() : byGroup.getOrDefault(group, List.of());
+                if (members.isEmpty()) {
+                    v.add(new Violation("targets.groups[" + i + "]", "group '" + group + "' has no hosts"));
                 }
+                resolved.addAll(members);
             }
-            if (t.labels() != null && !t.labels().isEmpty()) {
-                List<String> matching = all.stream()
-                        .filter(h -> h.labels != null && h.labels.entrySet().containsAll(t.labels().entrySet()))
-                        .map(h -> h.name).toList();
-                if (matching.isEmpty()) {
-                    v.add(new Violation("targets.labels", "no host matches " + t.labels()));
-                }
-                resolved.addAll(matching);
+        }
+        if (t.labels() != null && !t.labels().isEmpty()) {
+            List<String> matching = hosts.listForTenant(tenantId).stream()
+                    .filter(h -> h.labels != null && h.labels.entrySet().containsAll(t.labels().entrySet()))
+                    .map(h -> h.name).toList();
+            if (matching.isEmpty()) {
+                v.add(new Violation("targets.labels", "no host matches " + t.labels()));
             }
+            resolved.addAll(matching);
         }
         if (resolved.size() > config.maxHosts()) {
             v.add(new Violation("targets", "resolve to " + resolved.size() + " hosts; at most " + config.maxHosts()));

@@ -24,4 +24,10 @@ public class HostRepository implements PanacheRepositoryBase<Host, UUID> {
     public List<Host> listForTenant(String tenantId) {
         return list("tenantId = ?1 order by name", tenantId);
     }
+
+    /** Names of the tenant's hosts that log in with the given credential, sorted. */
+    public List<String> namesUsingCredential(String tenantId, String credential) {
+        return list("tenantId = ?1 and credential = ?2 order by name", tenantId, credential).stream()
+                .map(h -> h.name).toList();
+    }
 }

@@ -12,29 +12,41 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
-/** Hosts, credentials and known host keys of a tenant; every change is audited in the same transaction. */
+/**
+ * Hosts, groups, credentials and known host keys of a tenant; every change is audited in the same transaction.
+ * Also the one place that decides which hosts a group holds ({@link #resolveGroup}).
+ */
 @ApplicationScoped
 public class InventoryService {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     private static final List<String> POLICIES = List.of("strict", "accept-new", "off");
 
     private final HostRepository hosts;
+    private final HostGroupRepository groups;
     private final CredentialRepository credentials;
     private final KnownHostKeyRepository knownKeys;
     private final CredentialCipher cipher;
     private final TenantService tenants;
     private final AuditService audit;
 
-    public InventoryService(HostRepository hosts, CredentialRepository credentials, KnownHostKeyRepository knownKeys,
-            CredentialCipher cipher, TenantService tenants, AuditService audit) {
+    public InventoryService(HostRepository hosts, HostGroupRepository groups, CredentialRepository credentials,
+            KnownHostKeyRepository knownKeys, CredentialCipher cipher, TenantService tenants, AuditService audit) {
         this.hosts = hosts;
+        this.groups = groups;
         this.credentials = credentials;
         this.knownKeys = knownKeys;
         this.cipher = cipher;
@@ -47,45 +59,168 @@ public class InventoryService {
             List<String> groups, String hostKeyPolicy) {
     }
 
-    /** Public facts about a stored credential. */
-    public record CredentialInfo(String name, String type, String fingerprint) {
+    /**
+     * Which hosts to list.
+     *
+     * @param group only hosts the group resolves to (null: no restriction)
+     * @param labels only hosts carrying every label; a null value asks for the key with any value
+     */
+    public record HostFilter(String group, Map<String, String> labels) {
     }
 
-    /** Creates or replaces a host; returns it and whether it was new. */
+    /** A group as a client describes it: explicit members and/or a label selector. */
+    public record GroupSpec(List<String> members, Map<String, String> selector) {
+    }
+
+    /**
+     * A group and the hosts it resolves to.
+     *
+     * @param definition the stored group, or null for a group that exists only because hosts name it in their own
+     *        {@code groups} list
+     * @param hosts resolved host names, sorted
+     */
+    public record ResolvedGroup(String name, HostGroup definition, List<String> hosts) {
+    }
+
+    /** Public facts about a stored credential. */
+    public record CredentialInfo(String name, String type, String fingerprint, Instant createdAt, Instant updatedAt) {
+    }
+
+    /** Outcome of writing one inventory object. */
+    record Upsert<T>(T value, boolean created) {
+    }
+
+    // ---- hosts -----------------------------------------------------------------------------------------------
+
+    /**
+     * Creates or replaces a host and answers it.
+     *
+     * @throws InvalidRequestException naming every invalid field; nothing is written then
+     */
     @Transactional
     public Host putHost(Caller caller, String name, HostSpec spec) {
-        List<Violation> violations = new ArrayList<>();
-        checkName("name", name, violations);
         if (spec == null) {
             throw InvalidRequestException.of("body", "a host body is required");
         }
-        if (spec.address() == null || spec.address().isBlank()) {
-            violations.add(new Violation("address", "must not be empty"));
-        }
-        int port = spec.port() == null ? 22 : spec.port();
-        if (port < 1 || port > 65535) {
-            violations.add(new Violation("port", "must be between 1 and 65535"));
-        }
-        if (spec.user() == null || spec.user().isBlank()) {
-            violations.add(new Violation("user", "must not be empty"));
-        }
-        if (spec.credential() != null && credentials.findByName(caller.tenantId(), spec.credential()).isEmpty()) {
-            violations.add(new Violation("credential", "no credential named '" + spec.credential() + "'"));
-        }
-        if (spec.hostKeyPolicy() != null && !POLICIES.contains(spec.hostKeyPolicy())) {
-            violations.add(new Violation("hostKeyPolicy", "must be one of " + POLICIES));
-        } else if (spec.hostKeyPolicy() != null && !spec.hostKeyPolicy().equals("strict")) {
-            violations.add(new Violation("hostKeyPolicy", "only 'strict' is supported by this version"));
-        }
-        if (spec.groups() != null) {
-            for (int i = 0; i < spec.groups().size(); i++) {
-                checkName("groups[" + i + "]", spec.groups().get(i), violations);
-            }
-        }
+        List<Violation> violations = new ArrayList<>();
+        checkName("name", name, violations);
+        Set<String> known = credentialNamesLocked(caller.tenantId(),
+                spec.credential() == null ? List.of() : List.of(spec.credential()));
+        validateHost("", spec, known::contains, violations);
         if (!violations.isEmpty()) {
             throw new InvalidRequestException(violations);
         }
         tenants.ensureExists(caller.tenantId());
+        return upsertHost(caller, name, spec, Map.of()).value();
+    }
+
+    /** The tenant's host, or empty. */
+    @Transactional
+    public Optional<Host> host(String tenantId, String name) {
+        return hosts.findByName(tenantId, name);
+    }
+
+    /** All of the tenant's hosts, by name. */
+    @Transactional
+    public List<Host> hosts(String tenantId) {
+        return hosts.listForTenant(tenantId);
+    }
+
+    /** The tenant's hosts that pass the filter, by name; an unknown group yields none. */
+    @Transactional
+    public List<Host> hosts(String tenantId, HostFilter filter) {
+        List<Host> all = hosts.listForTenant(tenantId);
+        Set<String> inGroup = null;
+        if (filter.group() != null) {
+            inGroup = new HashSet<>(resolve(filter.group(), groups.findByName(tenantId, filter.group()).orElse(null),
+                    all));
+        }
+        List<Host> result = new ArrayList<>();
+        for (Host h : all) {
+            if ((inGroup == null || inGroup.contains(h.name)) && carries(h, filter.labels())) {
+                result.add(h);
+            }
+        }
+        return result;
+    }
+
+    /**
+     * Deletes the tenant's host together with what only made sense for it: its trusted host keys (so that a later
+     * host of the same name does not inherit them) and its place in groups' member lists.
+     *
+     * @return false when there is no such host
+     */
+    @Transactional
+    public boolean deleteHost(Caller caller, String name) {
+        Optional<Host> found = hosts.findByName(caller.tenantId(), name);
+        if (found.isEmpty()) {
+            return false;
+        }
+        Host host = found.get();
+        Instant now = Instant.now();
+        List<String> memberOf = new ArrayList<>();
+        for (HostGroup group : groups.listForTenant(caller.tenantId())) {
+            if (group.members != null && group.members.contains(name)) {
+                group.members = group.members.stream().filter(m -> !m.equals(name)).toList();
+                group.updatedAt = now;
+                memberOf.add(group.name);
+            }
+        }
+        long keys = knownKeys.deleteForHost(caller.tenantId(), name);
+        hosts.delete(host);
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("address", host.address);
+        details.put("port", host.port);
+        details.put("user", host.user);
+        details.put("removedFromGroups", memberOf);
+        details.put("knownHostKeysRemoved", keys);
+        audit.record(caller, "host.delete", "host/" + name, "ok", details);
+        return true;
+    }
+
+    /**
+     * Checks a host description, adding one violation per broken rule with field names prefixed by {@code prefix}
+     * (e.g. {@code hosts.web-1.}). Does not check the host's name.
+     */
+    void validateHost(String prefix, HostSpec spec, Predicate<String> credentialExists, List<Violation> violations) {
+        if (spec.address() == null || spec.address().isBlank()) {
+            violations.add(new Violation(prefix + "address", "must not be empty"));
+        } else if (spec.address().strip().chars().anyMatch(Character::isWhitespace)) {
+            violations.add(new Violation(prefix + "address", "must not contain whitespace"));
+        }
+        int port = spec.port() == null ? 22 : spec.port();
+        if (port < 1 || port > 65535) {
+            violations.add(new Violation(prefix + "port", "must be between 1 and 65535"));
+        }
+        if (spec.user() == null || spec.user().isBlank()) {
+            violations.add(new Violation(prefix + "user", "must not be empty"));
+        }
+        if (spec.credential() != null && !credentialExists.test(spec.credential())) {
+            violations.add(new Violation(prefix + "credential", "no credential named '" + spec.credential() + "'"));
+        }
+        if (spec.hostKeyPolicy() != null && !POLICIES.contains(spec.hostKeyPolicy())) {
+            violations.add(new Violation(prefix + "hostKeyPolicy", "must be one of " + POLICIES));
+        } else if (spec.hostKeyPolicy() != null && !spec.hostKeyPolicy().equals("strict")) {
+            violations.add(new Violation(prefix + "hostKeyPolicy", "only 'strict' is supported by this version"));
+        }
+        if (spec.labels() != null) {
+            spec.labels().forEach((key, value) -> {
+                if (key == null || key.isBlank()) {
+                    violations.add(new Violation(prefix + "labels", "label keys must not be empty"));
+                } else if (value == null) {
+                    violations.add(new Violation(prefix + "labels." + key, "must not be null"));
+                }
+            });
+        }
+        if (spec.groups() != null) {
+            for (int i = 0; i < spec.groups().size(); i++) {
+                checkName(prefix + "groups[" + i + "]", spec.groups().get(i), violations);
+            }
+        }
+    }
+
+    /** Writes a host that {@link #validateHost} accepted, and its audit record; {@code via} adds audit details. */
+    Upsert<Host> upsertHost(Caller caller, String name, HostSpec spec, Map<String, Object> via) {
         Instant now = Instant.now();
         Host host = hosts.findByName(caller.tenantId(), name).orElse(null);
         boolean created = host == null;
@@ -97,32 +232,219 @@ public class InventoryService {
             host.createdAt = now;
         }
         host.address = spec.address().strip();
-        host.port = port;
+        host.port = spec.port() == null ? 22 : spec.port();
         host.user = spec.user().strip();
         host.credential = spec.credential();
         host.labels = spec.labels() == null ? Map.of() : new LinkedHashMap<>(spec.labels());
-        host.groups = spec.groups() == null ? List.of() : List.copyOf(spec.groups());
+        host.groups = spec.groups() == null ? List.of() : List.copyOf(new LinkedHashSet<>(spec.groups()));
         host.hostKeyPolicy = spec.hostKeyPolicy();
         host.updatedAt = now;
         if (created) {
             hosts.persist(host);
         }
-        audit.record(caller, created ? "host.create" : "host.update", "host/" + name, "ok",
-                Map.of("address", host.address, "port", host.port, "user", host.user));
-        return host;
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("address", host.address);
+        details.put("port", host.port);
+        details.put("user", host.user);
+        details.putAll(via);
+        audit.record(caller, created ? "host.create" : "host.update", "host/" + name, "ok", details);
+        return new Upsert<>(host, created);
     }
 
-    /** The tenant's host, or empty. */
+    // ---- groups ----------------------------------------------------------------------------------------------
+
+    /**
+     * Creates or replaces a group: explicit {@code members} (hosts that must exist in the tenant) and/or a label
+     * {@code selector}. Answers it resolved.
+     *
+     * @throws InvalidRequestException naming every invalid field and each unknown member
+     */
     @Transactional
-    public Optional<Host> host(String tenantId, String name) {
-        return hosts.findByName(tenantId, name);
+    public ResolvedGroup putGroup(Caller caller, String name, GroupSpec spec) {
+        if (spec == null) {
+            throw InvalidRequestException.of("body", "a group body is required");
+        }
+        List<Violation> violations = new ArrayList<>();
+        checkName("name", name, violations);
+        Set<String> existing = new HashSet<>();
+        if (spec.members() != null) {
+            List<String> named = spec.members().stream().filter(m -> m != null).toList();
+            for (Host h : named.isEmpty() ? List.<Host>of() : hosts.findByNames(caller.tenantId(), named)) {
+                existing.add(h.name);
+            }
+        }
+        validateGroup("", spec, existing::contains, violations);
+        if (!violations.isEmpty()) {
+            throw new InvalidRequestException(violations);
+        }
+        tenants.ensureExists(caller.tenantId());
+        HostGroup group = upsertGroup(caller, name, spec, Map.of()).value();
+        return new ResolvedGroup(name, group, resolve(name, group, hosts.listForTenant(caller.tenantId())));
     }
 
-    /** All of the tenant's hosts. */
-    @Transactional
-    public List<Host> hosts(String tenantId) {
-        return hosts.listForTenant(tenantId);
+    /** Checks a group description (not its name); {@code hostExists} decides whether a member is known. */
+    void validateGroup(String prefix, GroupSpec spec, Predicate<String> hostExists, List<Violation> violations) {
+        boolean hasMembers = spec.members() != null && !spec.members().isEmpty();
+        boolean hasSelector = spec.selector() != null && !spec.selector().isEmpty();
+        if (!hasMembers && !hasSelector) {
+            violations.add(new Violation(prefix.isEmpty() ? "body" : prefix + "members",
+                    "give at least one member or a non-empty selector"));
+        }
+        if (spec.members() != null) {
+            for (int i = 0; i < spec.members().size(); i++) {
+                String member = spec.members().get(i);
+                String field = prefix + "members[" + i + "]";
+                if (member == null || !NAME.matcher(member).matches()) {
+                    checkName(field, member, violations);
+                } else if (!hostExists.test(member)) {
+                    violations.add(new Violation(field, "no host named '" + member + "'"));
+                }
+            }
+        }
+        if (spec.selector() != null) {
+            spec.selector().forEach((key, value) -> {
+                if (key == null || key.isBlank()) {
+                    violations.add(new Violation(prefix + "selector", "label keys must not be empty"));
+                } else if (value == null) {
+                    violations.add(new Violation(prefix + "selector." + key, "must not be null"));
+                }
+            });
+        }
     }
+
+    /** Writes a group that {@link #validateGroup} accepted, and its audit record. */
+    Upsert<HostGroup> upsertGroup(Caller caller, String name, GroupSpec spec, Map<String, Object> via) {
+        Instant now = Instant.now();
+        HostGroup group = groups.findByName(caller.tenantId(), name).orElse(null);
+        boolean created = group == null;
+        if (created) {
+            group = new HostGroup();
+            group.id = UUID.randomUUID();
+            group.tenantId = caller.tenantId();
+            group.name = name;
+            group.createdAt = now;
+        }
+        group.members = spec.members() == null ? List.of() : List.copyOf(new LinkedHashSet<>(spec.members()));
+        group.selector = spec.selector() == null ? Map.of() : new TreeMap<>(spec.selector());
+        group.updatedAt = now;
+        if (created) {
+            groups.persist(group);
+        }
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("members", group.members);
+        details.put("selector", group.selector);
+        details.putAll(via);
+        audit.record(caller, created ? "group.create" : "group.update", "group/" + name, "ok", details);
+        return new Upsert<>(group, created);
+    }
+
+    /**
+     * The tenant's group, resolved: a stored group, or one that exists only because hosts name it in their own
+     * {@code groups} list. Empty when neither.
+     */
+    @Transactional
+    public Optional<ResolvedGroup> group(String tenantId, String name) {
+        HostGroup definition = groups.findByName(tenantId, name).orElse(null);
+        List<String> resolved = resolve(name, definition, hosts.listForTenant(tenantId));
+        if (definition == null && resolved.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new ResolvedGroup(name, definition, resolved));
+    }
+
+    /** Every group of the tenant, stored or named by hosts, resolved, by name. */
+    @Transactional
+    public List<ResolvedGroup> groups(String tenantId) {
+        List<Host> all = hosts.listForTenant(tenantId);
+        Map<String, HostGroup> byName = new TreeMap<>();
+        for (HostGroup g : groups.listForTenant(tenantId)) {
+            byName.put(g.name, g);
+        }
+        for (Host h : all) {
+            if (h.groups != null) {
+                h.groups.forEach(g -> byName.putIfAbsent(g, null));
+            }
+        }
+        List<ResolvedGroup> result = new ArrayList<>();
+        byName.forEach((name, definition) -> result.add(new ResolvedGroup(name, definition,
+                resolve(name, definition, all))));
+        return result;
+    }
+
+    /**
+     * Deletes the tenant's stored group. Hosts that name it in their own {@code groups} list keep doing so, so the
+     * group may still resolve to them afterwards.
+     *
+     * @return false when no group of that name is stored
+     */
+    @Transactional
+    public boolean deleteGroup(Caller caller, String name) {
+        Optional<HostGroup> found = groups.findByName(caller.tenantId(), name);
+        if (found.isEmpty()) {
+            return false;
+        }
+        HostGroup group = found.get();
+        groups.delete(group);
+        audit.record(caller, "group.delete", "group/" + name, "ok",
+                Map.of("members", group.members, "selector", group.selector));
+        return true;
+    }
+
+    /**
+     * The names of the tenant's hosts in a group, sorted: its explicit members, the hosts whose labels contain its
+     * whole selector, and the hosts whose own {@code groups} list names it. Empty for an unknown group.
+     * This is the one definition of group membership, used by job targeting and by listings alike.
+     */
+    @Transactional
+    public List<String> resolveGroup(String tenantId, String name) {
+        return resolve(name, groups.findByName(tenantId, name).orElse(null), hosts.listForTenant(tenantId));
+    }
+
+    /** {@link #resolveGroup} for several groups at once, reading the tenant's hosts once; keyed in the given order. */
+    @Transactional
+    public Map<String, List<String>> resolveGroups(String tenantId, Collection<String> names) {
+        List<Host> all = hosts.listForTenant(tenantId);
+        Map<String, List<String>> result = new LinkedHashMap<>();
+        for (String name : names) {
+            if (name != null && !result.containsKey(name)) {
+                result.put(name, resolve(name, groups.findByName(tenantId, name).orElse(null), all));
+            }
+        }
+        return result;
+    }
+
+    private static List<String> resolve(String name, HostGroup definition, List<Host> all) {
+        Set<String> resolved = new TreeSet<>();
+        Set<String> members = definition == null || definition.members == null ? Set.of()
+                : new HashSet<>(definition.members);
+        Map<String, String> selector = definition == null || definition.selector == null ? Map.of()
+                : definition.selector;
+        for (Host h : all) {
+            if (members.contains(h.name) || (h.groups != null && h.groups.contains(name))
+                    || (!selector.isEmpty() && carries(h, selector))) {
+                resolved.add(h.name);
+            }
+        }
+        return new ArrayList<>(resolved);
+    }
+
+    private static boolean carries(Host host, Map<String, String> labels) {
+        if (labels == null || labels.isEmpty()) {
+            return true;
+        }
+        if (host.labels == null) {
+            return false;
+        }
+        for (Map.Entry<String, String> wanted : labels.entrySet()) {
+            String value = host.labels.get(wanted.getKey());
+            if (value == null || (wanted.getValue() != null && !wanted.getValue().equals(value))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ---- credentials -----------------------------------------------------------------------------------------
 
     /** Stores a private key (encrypted) under a name; answers only its public facts. */
     @Transactional
@@ -164,8 +486,57 @@ public class InventoryService {
         }
         audit.record(caller, created ? "credential.create" : "credential.update", "credential/" + name, "ok",
                 Map.of("type", info.type(), "fingerprint", info.fingerprint()));
-        return new CredentialInfo(name, info.type(), info.fingerprint());
+        return info(credential);
     }
+
+    /** Public facts of every credential of the tenant, by name; never key material. */
+    @Transactional
+    public List<CredentialInfo> credentials(String tenantId) {
+        return credentials.listForTenant(tenantId).stream().map(InventoryService::info).toList();
+    }
+
+    /**
+     * Deletes the tenant's credential unless a host still logs in with it.
+     *
+     * @return false when there is no such credential
+     * @throws CredentialInUseException naming the hosts that refer to it; nothing is deleted then
+     */
+    @Transactional
+    public boolean deleteCredential(Caller caller, String name) {
+        Optional<Credential> found = credentials.lockForUpdate(caller.tenantId(), name);
+        if (found.isEmpty()) {
+            return false;
+        }
+        List<String> users = hosts.namesUsingCredential(caller.tenantId(), name);
+        if (!users.isEmpty()) {
+            throw new CredentialInUseException(name, users);
+        }
+        Credential credential = found.get();
+        credentials.delete(credential);
+        audit.record(caller, "credential.delete", "credential/" + name, "ok",
+                Map.of("type", credential.keyType, "fingerprint", credential.fingerprint));
+        return true;
+    }
+
+    /** Which of the named credentials exist, share-locked until the transaction ends. */
+    Set<String> credentialNamesLocked(String tenantId, Collection<String> names) {
+        Set<String> wanted = new HashSet<>(names);
+        wanted.remove(null);
+        if (wanted.isEmpty()) {
+            return Set.of();
+        }
+        Set<String> found = new HashSet<>();
+        for (Credential c : credentials.lockByNames(tenantId, wanted)) {
+            found.add(c.name);
+        }
+        return found;
+    }
+
+    private static CredentialInfo info(Credential c) {
+        return new CredentialInfo(c.name, c.keyType, c.fingerprint, c.createdAt, c.updatedAt);
+    }
+
+    // ---- known host keys -------------------------------------------------------------------------------------
 
     /** Replaces the trusted keys of a host with the given public keys or known_hosts lines. */
     @Transactional
@@ -218,6 +589,33 @@ public class InventoryService {
         return knownKeys.forHost(tenantId, hostName);
     }
 
+    /** Every key of the tenant, grouped by host name (sorted). */
+    @Transactional
+    public Map<String, List<KnownHostKey>> knownHosts(String tenantId) {
+        Map<String, List<KnownHostKey>> byHost = new TreeMap<>();
+        for (KnownHostKey key : knownKeys.listForTenant(tenantId)) {
+            byHost.computeIfAbsent(key.hostName, h -> new ArrayList<>()).add(key);
+        }
+        return byHost;
+    }
+
+    /**
+     * Forgets every key of the tenant's host, so that connecting to it fails until keys are stored again.
+     *
+     * @return false when the host had no keys
+     */
+    @Transactional
+    public boolean deleteKnownHosts(Caller caller, String hostName) {
+        List<KnownHostKey> keys = knownKeys.forHost(caller.tenantId(), hostName);
+        if (keys.isEmpty()) {
+            return false;
+        }
+        knownKeys.deleteForHost(caller.tenantId(), hostName);
+        audit.record(caller, "known-hosts.delete", "host/" + hostName, "ok",
+                Map.of("fingerprints", keys.stream().map(k -> k.fingerprint).toList()));
+        return true;
+    }
+
     /**
      * Everything needed to connect to the tenant's host now: address, login, decrypted credential, trusted keys.
      * Empty when the host no longer exists.
@@ -252,6 +650,11 @@ public class InventoryService {
                 trusted, revoked));
     }
 
+    /** Whether {@code name} is a valid name for a host, group or credential. */
+    static boolean isValidName(String name) {
+        return name != null && NAME.matcher(name).matches();
+    }
+
     /** A key listed more than once keeps its strongest marker: revoked over cert-authority over plain trust. */
     private static int rank(SshKeys.HostKey key) {
         return key.marker() == null ? 0 : key.marker().equals("cert-authority") ? 1 : 2;
@@ -261,8 +664,8 @@ public class InventoryService {
         return "dispatch-credential:" + tenantId + "/" + credentialName;
     }
 
-    private static void checkName(String field, String name, List<Violation> violations) {
-        if (name == null || !NAME.matcher(name).matches()) {
+    static void checkName(String field, String name, List<Violation> violations) {
+        if (!isValidName(name)) {
             violations.add(new Violation(field,
                     "must be 1-128 characters of letters, digits, '.', '_' or '-', starting with a letter or digit"));
         }

@@ -13,6 +13,11 @@ public class KnownHostKeyRepository implements PanacheRepositoryBase<KnownHostKe
         return list("tenantId = ?1 and hostName = ?2 order by createdAt", tenantId, hostName);
     }
 
+    /** Every key of the tenant, by host name, then in the order stored. */
+    public List<KnownHostKey> listForTenant(String tenantId) {
+        return list("tenantId = ?1 order by hostName, createdAt", tenantId);
+    }
+
     /** Removes every key of the tenant's host; returns how many. */
     public long deleteForHost(String tenantId, String hostName) {
         return delete("tenantId = ?1 and hostName = ?2", tenantId, hostName);
