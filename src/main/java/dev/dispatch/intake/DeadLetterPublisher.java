@@ -17,6 +17,9 @@ import org.eclipse.microprofile.reactive.messaging.OnOverflow;
  */
 @ApplicationScoped
 public class DeadLetterPublisher {
+    /** Topic of dead letters. */
+    static final String TOPIC = "dispatch.job-requests.dlq.v1";
+
     private final Emitter<byte[]> emitter;
 
     public DeadLetterPublisher(@Channel("job-requests-dlq") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER)

@@ -10,6 +10,8 @@ import dev.dispatch.tenancy.Caller;
 import dev.dispatch.tenancy.CallerResolver;
 import dev.dispatch.tenancy.MissingTenantException;
 import dev.dispatch.tenancy.Roles;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import io.smallrye.jwt.auth.principal.JWTParser;
 import io.smallrye.jwt.auth.principal.ParseException;
@@ -29,7 +31,9 @@ import org.jboss.logging.Logger;
  * and roles as REST, authenticated by the bearer token in the {@code authorization} header. The offset is committed
  * only after the job is durable (or the message is dead-lettered); infrastructure failures are retried, never
  * dead-lettered, so a database outage stalls intake instead of losing jobs. Redelivery never creates a second job:
- * a message without {@code idempotencyKey} is keyed by its topic, partition and offset.
+ * a message without {@code idempotencyKey} is keyed by its topic, partition and offset. Dead letters count in
+ * {@code dispatch_intake_dead_letters_total{type}} once the broker acknowledged them; failed attempts to dead-letter
+ * count in {@code dispatch_kafka_publish_failures_total{topic}}.
  */
 @ApplicationScoped
 public class JobSubmissionConsumer {
@@ -42,15 +46,21 @@ public class JobSubmissionConsumer {
     private final ObjectMapper json;
     private final DeadLetterPublisher deadLetters;
     private final Event<JobEvent> events;
+    private final MeterRegistry metrics;
+    private final Counter deadLetterFailures;
 
     public JobSubmissionConsumer(JobIntakeService intake, JWTParser jwt, CallerResolver callers, ObjectMapper json,
-            DeadLetterPublisher deadLetters, Event<JobEvent> events) {
+            DeadLetterPublisher deadLetters, Event<JobEvent> events, MeterRegistry metrics) {
         this.intake = intake;
         this.jwt = jwt;
         this.callers = callers;
         this.json = json;
         this.deadLetters = deadLetters;
         this.events = events;
+        this.metrics = metrics;
+        this.deadLetterFailures = Counter.builder("dispatch.kafka.publish.failures")
+                .description("Kafka records the broker did not acknowledge (nacked or not sent)")
+                .tag("topic", DeadLetterPublisher.TOPIC).register(metrics);
     }
 
     @Incoming("job-submissions")
@@ -141,10 +151,13 @@ public class JobSubmissionConsumer {
         while (true) {
             try {
                 deadLetters.publish(record.key(), record.value(), type, detail, origin).get(30, TimeUnit.SECONDS);
+                Counter.builder("dispatch.intake.dead.letters").description("Intake messages dead-lettered")
+                        .tag("type", type).register(metrics).increment();
                 break;
             } catch (InterruptedException e) {
                 throw e;
             } catch (Exception e) {
+                deadLetterFailures.increment();
                 LOG.warnf("dead-lettering %s failed (%s); retrying in %d ms", origin, e.getMessage(), backoff);
                 TimeUnit.MILLISECONDS.sleep(backoff);
                 backoff = Math.min(backoff * 2, 30_000);

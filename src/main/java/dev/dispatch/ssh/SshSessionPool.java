@@ -1,6 +1,10 @@
 package dev.dispatch.ssh;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.quarkus.scheduler.Scheduled;
+import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
@@ -32,19 +36,36 @@ import org.jboss.logging.Logger;
  * The process's one {@link SshClient} and its pool of authenticated sessions, keyed by tenant, user, address, port,
  * credential and trusted host keys. One handshake per key at a time; channels share a session up to a limit; idle
  * sessions are closed. Thread-safe; callers on virtual threads may block.
+ *
+ * <p>Metrics: {@code dispatch_ssh_handshake_seconds} (connect, key exchange and authentication, tagged
+ * {@code outcome}: {@code success}, {@code unreachable}, {@code auth_failed}, {@code host_key_rejected},
+ * {@code interrupted}, {@code error}; waiting for a handshake slot is not included) and
+ * {@code dispatch_ssh_pool_sessions} (pooled sessions open now).
  */
 @ApplicationScoped
 public class SshSessionPool {
     private static final Logger LOG = Logger.getLogger(SshSessionPool.class);
 
+    private static final Duration[] HANDSHAKE_BUCKETS = {Duration.ofMillis(50), Duration.ofMillis(100),
+            Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500),
+            Duration.ofSeconds(5), Duration.ofSeconds(10)};
+
     private final SshConfig config;
+    private final MeterRegistry metrics;
     private final Map<PoolKey, Entry> entries = new ConcurrentHashMap<>();
     private final Semaphore handshakes;
     private volatile SshClient client;
 
-    public SshSessionPool(SshConfig config) {
+    public SshSessionPool(SshConfig config, MeterRegistry metrics) {
         this.config = config;
+        this.metrics = metrics;
         this.handshakes = new Semaphore(config.maxConcurrentHandshakes(), true);
+    }
+
+    @PostConstruct
+    void registerGauge() {
+        Gauge.builder("dispatch.ssh.pool.sessions", this, SshSessionPool::openSessions)
+                .description("Pooled SSH sessions currently open").register(metrics);
     }
 
     /** A session in use by one channel; {@link #close()} gives the slot back. */
@@ -142,6 +163,8 @@ public class SshSessionPool {
             throw new SshFailureException(SshOutcome.UNREACHABLE, "no handshake slot within " + budget + " ms");
         }
         ClientSession session = null;
+        Timer.Sample handshake = Timer.start(metrics);
+        String outcome = "interrupted";
         try {
             ConnectFuture connect = client().connect(target.user(), target.address(), target.port(),
                     check.asContext(), null);
@@ -165,6 +188,7 @@ public class SshSessionPool {
             AuthFuture auth = session.auth();
             boolean done = auth.await(remaining(deadline));
             if (done && auth.isSuccess()) {
+                outcome = "success";
                 return session;
             }
             String rejection = check.rejection.get();
@@ -181,6 +205,12 @@ public class SshSessionPool {
                         "server refused public key authentication for user " + target.user());
             }
             throw new SshFailureException(SshOutcome.UNREACHABLE, describe(auth.getException(), target));
+        } catch (SshFailureException e) {
+            outcome = e.outcome().name().toLowerCase(java.util.Locale.ROOT);
+            if (session != null) {
+                session.close(true);
+            }
+            throw e;
         } catch (InterruptedIOException e) {
             // MINA reports an interrupted wait as an IOException; it is a cancel, not an unreachable host.
             if (session != null) {
@@ -188,17 +218,22 @@ public class SshSessionPool {
             }
             throw (InterruptedException) new InterruptedException("interrupted while connecting").initCause(e);
         } catch (IOException e) {
+            outcome = "unreachable";
             if (session != null) {
                 session.close(true);
             }
             throw new SshFailureException(SshOutcome.UNREACHABLE, describe(e, target));
-        } catch (SshFailureException | RuntimeException e) {
+        } catch (RuntimeException e) {
+            outcome = "error";
             if (session != null) {
                 session.close(true);
             }
             throw e;
         } finally {
             handshakes.release();
+            handshake.stop(Timer.builder("dispatch.ssh.handshake")
+                    .description("SSH connect, key exchange and authentication").tag("outcome", outcome)
+                    .serviceLevelObjectives(HANDSHAKE_BUCKETS).register(metrics));
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.dispatch.worker;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import java.net.URI;
@@ -25,6 +27,22 @@ final class KafkaSend {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /** The counter {@code dispatch_kafka_publish_failures_total} of one topic. */
+    static Counter failureCounter(MeterRegistry metrics, String topic) {
+        return Counter.builder("dispatch.kafka.publish.failures")
+                .description("Kafka records the broker did not acknowledge (nacked or not sent)")
+                .tag("topic", topic).register(metrics);
+    }
+
+    /** The same future, counting its failure in {@code failures}. */
+    static CompletableFuture<Void> counted(CompletableFuture<Void> sent, Counter failures) {
+        return sent.whenComplete((ok, e) -> {
+            if (e != null) {
+                failures.increment();
+            }
+        });
     }
 
     private static <T> CompletableFuture<Void> doSend(Emitter<T> emitter, T payload, String key, String tenant,

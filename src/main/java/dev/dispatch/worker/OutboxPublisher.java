@@ -2,6 +2,8 @@ package dev.dispatch.worker;
 
 import dev.dispatch.job.HostResultEvent;
 import dev.dispatch.job.JobEvent;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -23,7 +25,8 @@ import org.jboss.logging.Logger;
  * Drains the {@code outbox} table to Kafka: host results on {@code dispatch.host-results.v1} (channel
  * {@code host-results}) and job events on {@code dispatch.job-events.v1} (channel {@code job-events}). Any process
  * drains, one at a time cluster-wide (advisory lock), in id order; rows are deleted only after the broker
- * acknowledged them, so delivery is at least once (consumers dedupe by job, host and attempt).
+ * acknowledged them, so delivery is at least once (consumers dedupe by job, host and attempt). Records the broker
+ * refuses count in {@code dispatch_kafka_publish_failures_total{topic}}.
  */
 @ApplicationScoped
 public class OutboxPublisher {
@@ -34,6 +37,8 @@ public class OutboxPublisher {
     private final Emitter<String> hostResults;
     private final Emitter<String> jobEvents;
     private final EntityManager em;
+    private final Counter hostResultFailures;
+    private final Counter jobEventFailures;
     private final Semaphore wakeups = new Semaphore(0);
     private volatile boolean running;
     private Thread drainer;
@@ -41,10 +46,12 @@ public class OutboxPublisher {
     public OutboxPublisher(
             @Channel("host-results") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<String> hostResults,
             @Channel("job-events") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<String> jobEvents,
-            EntityManager em) {
+            EntityManager em, MeterRegistry metrics) {
         this.hostResults = hostResults;
         this.jobEvents = jobEvents;
         this.em = em;
+        this.hostResultFailures = KafkaSend.failureCounter(metrics, EventOutbox.HOST_RESULTS);
+        this.jobEventFailures = KafkaSend.failureCounter(metrics, EventOutbox.JOB_EVENTS);
     }
 
     void start(@Observes StartupEvent event) {
@@ -104,8 +111,10 @@ public class OutboxPublisher {
         }
         List<CompletableFuture<Void>> acks = new ArrayList<>(rows.size());
         for (Object[] row : rows) {
-            Emitter<String> emitter = EventOutbox.HOST_RESULTS.equals(row[1]) ? hostResults : jobEvents;
-            acks.add(KafkaSend.send(emitter, (String) row[5], (String) row[2], (String) row[3], (String) row[4]));
+            boolean hostResult = EventOutbox.HOST_RESULTS.equals(row[1]);
+            acks.add(KafkaSend.counted(KafkaSend.send(hostResult ? hostResults : jobEvents, (String) row[5],
+                    (String) row[2], (String) row[3], (String) row[4]),
+                    hostResult ? hostResultFailures : jobEventFailures));
         }
         CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
         long lastId = ((Number) rows.get(rows.size() - 1)[0]).longValue();

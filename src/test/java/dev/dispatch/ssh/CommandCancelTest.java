@@ -3,6 +3,7 @@ package dev.dispatch.ssh;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dispatch.testing.OpenSshHosts;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,7 +36,7 @@ class CommandCancelTest {
         fleet = OpenSshHosts.start(1, work);
         OpenSshHosts.Host host = fleet.hosts().get(0);
         TestSshConfig config = TestSshConfig.defaults();
-        pool = new SshSessionPool(config);
+        pool = new SshSessionPool(config, new SimpleMeterRegistry());
         runner = new CommandRunner(pool, config);
         target = new SshTarget("t-cancel", host.name(), host.address(), host.port(), fleet.user(),
                 fleet.userPrivateKey(), null, List.of(host.hostKeyLine()), List.of());

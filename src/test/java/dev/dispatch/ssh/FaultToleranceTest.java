@@ -3,6 +3,7 @@ package dev.dispatch.ssh;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dispatch.testing.FaultySshServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,7 +49,7 @@ class FaultToleranceTest {
     @BeforeEach
     void newPool() {
         TestSshConfig config = TestSshConfig.defaults().withConnectTimeout(CONNECT_TIMEOUT);
-        pool = new SshSessionPool(config);
+        pool = new SshSessionPool(config, new SimpleMeterRegistry());
         runner = new CommandRunner(pool, config);
     }
 

@@ -3,6 +3,7 @@ package dev.dispatch.ssh;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dispatch.testing.OpenSshHosts;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,7 +47,7 @@ class FileTransferTest {
         fleet = OpenSshHosts.start(1, work.resolve("sshd"));
         OpenSshHosts.Host host = fleet.hosts().get(0);
         TestSshConfig config = TestSshConfig.defaults();
-        pool = new SshSessionPool(config);
+        pool = new SshSessionPool(config, new SimpleMeterRegistry());
         files = new FileTransfer(pool, new CommandRunner(pool, config), config);
         target = new SshTarget("t-files", host.name(), host.address(), host.port(), fleet.user(),
                 fleet.userPrivateKey(), null, List.of(host.hostKeyLine()), List.of());
