@@ -117,6 +117,16 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
                 .getResultList();
     }
 
+    /** Undoes this worker's claim of runs it never started. */
+    public int release(List<UUID> runIds, String workerId) {
+        return getEntityManager().createNativeQuery("""
+                update host_run set state = 'QUEUED', claimed_by = null, heartbeat_at = null, started_at = null,
+                       attempt = attempt - 1, version = version + 1
+                where id in (:ids) and state = 'RUNNING' and claimed_by = :worker""")
+                .setParameter("ids", runIds).setParameter("worker", workerId)
+                .executeUpdate();
+    }
+
     /** Renews the lease of every run this worker holds; returns how many it still holds. */
     public int heartbeat(String workerId) {
         return getEntityManager().createNativeQuery("""

@@ -89,6 +89,12 @@ public class HostRunService {
         return claimed;
     }
 
+    /** Hands runs this worker claimed but never started back to the queue, as if they had not been claimed. */
+    @Transactional
+    public int release(List<UUID> runIds, String workerId) {
+        return runs.release(runIds, workerId);
+    }
+
     /** Renews the leases of all runs this worker holds. */
     @Transactional
     public int heartbeat(String workerId) {

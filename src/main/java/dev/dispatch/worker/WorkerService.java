@@ -28,6 +28,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
@@ -93,15 +94,36 @@ public class WorkerService {
         }
         claiming = false;
         wakeups.release();
-        executor.shutdown();
         try {
-            if (!executor.awaitTermination(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+            // The claim loop ends first, so every run it claimed has been handed to the executor.
+            if (loop != null) {
+                loop.join(30_000);
+            }
+            executor.shutdown();
+            // Leases are renewed here: the scheduler may already be stopped, and a draining run must not turn LOST.
+            long drainEnd = System.nanoTime() + config.drainTimeout().toNanos();
+            while (!executor.isTerminated() && System.nanoTime() < drainEnd) {
+                renewLeases();
+                long slice = Math.min(config.heartbeatInterval().toNanos(), drainEnd - System.nanoTime());
+                executor.awaitTermination(Math.max(1, slice), TimeUnit.NANOSECONDS);
+            }
+            if (!executor.isTerminated()) {
                 LOG.warnf("drain timeout: cancelling %d running command(s)", active.get());
                 running.keySet().forEach(this::interrupt);
-                executor.awaitTermination(10, TimeUnit.SECONDS);
+                while (!executor.awaitTermination(config.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS)) {
+                    renewLeases();
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private void renewLeases() {
+        try {
+            runs.heartbeat(workerId);
+        } catch (RuntimeException e) {
+            LOG.warnf("lease renewal failed while draining: %s", e.getMessage());
         }
     }
 
@@ -156,9 +178,19 @@ public class WorkerService {
             try {
                 int free = config.maxConcurrentRuns() - active.get();
                 List<ClaimedRun> claimed = free > 0 ? runs.claim(workerId, Math.min(free, MAX_CLAIM)) : List.of();
-                for (ClaimedRun run : claimed) {
+                for (int i = 0; i < claimed.size(); i++) {
+                    ClaimedRun run = claimed.get(i);
                     active.incrementAndGet();
-                    executor.execute(() -> execute(run));
+                    try {
+                        executor.execute(() -> execute(run));
+                    } catch (RejectedExecutionException e) {
+                        active.decrementAndGet();
+                        List<java.util.UUID> unstarted = claimed.subList(i, claimed.size()).stream()
+                                .map(ClaimedRun::runId).toList();
+                        runs.release(unstarted, workerId);
+                        LOG.infof("shutting down: %d claimed run(s) handed back to the queue", unstarted.size());
+                        return;
+                    }
                 }
                 if (claimed.isEmpty()) {
                     wakeups.tryAcquire(config.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
