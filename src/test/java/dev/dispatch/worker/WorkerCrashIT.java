@@ -78,7 +78,8 @@ class WorkerCrashIT {
         env.put("DISPATCH_CREDENTIALS_ENCRYPTION_KEY", "Y3Jhc2gtdGVzdC1vbmx5LWtleS0zMi1ieXRlcy1sb24=");
         env.put("DISPATCH_ROLE", role);
         env.put("DISPATCH_WORKER_ID", workerId);
-        env.put("DISPATCH_WORKER_LEASE_TIMEOUT", "4s");
+        // Long enough that a live worker on a loaded 2-core machine never loses its lease; short enough to wait for.
+        env.put("DISPATCH_WORKER_LEASE_TIMEOUT", "10s");
         env.put("DISPATCH_WORKER_HEARTBEAT_INTERVAL", "1s");
         env.put("DISPATCH_WORKER_REAPER_INTERVAL", "1s");
         env.put("DISPATCH_WORKER_POLL_INTERVAL", "100ms");
@@ -149,7 +150,12 @@ class WorkerCrashIT {
         List<String> hosts = register("crash-c", token);
         Map<String, String> env = env("worker", "worker-c");
         env.put("DISPATCH_WORKER_DRAIN_TIMEOUT", "2s");
-        DispatchProcess worker = DispatchProcess.start("drain-worker", env);
+        try (DispatchProcess worker = DispatchProcess.start("drain-worker", env)) {
+            drainAndCheck(token, hosts, worker);
+        }
+    }
+
+    private void drainAndCheck(String token, List<String> hosts, DispatchProcess worker) throws Exception {
         String jobId = given().baseUri(api.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
                 .body(Map.of("kind", "exec", "targets", Map.of("hosts", hosts), "command", "sleep 6",
                         "parallelism", HOSTS))
