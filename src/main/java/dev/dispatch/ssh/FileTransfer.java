@@ -78,11 +78,7 @@ public class FileTransfer {
         this.pool = pool;
         this.runner = runner;
         this.config = config;
-        this.watchdog = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "ssh-file-watchdog");
-            t.setDaemon(true);
-            return t;
-        });
+        this.watchdog = new ScheduledThreadPoolExecutor(1, new LogContextFreeThreads("ssh-file-watchdog"));
         this.watchdog.setRemoveOnCancelPolicy(true);
     }
 

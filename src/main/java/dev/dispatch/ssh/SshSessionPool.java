@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -28,7 +30,9 @@ import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
 import org.apache.sshd.client.future.AuthFuture;
 import org.apache.sshd.client.future.ConnectFuture;
 import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.io.nio2.Nio2ServiceFactoryFactory;
 import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
+import org.apache.sshd.common.util.threads.SshThreadPoolExecutor;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.jboss.logging.Logger;
 
@@ -284,9 +288,12 @@ public class SshSessionPool {
         CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(c, 4);
         CoreModuleProperties.IDLE_TIMEOUT.set(c, Duration.ZERO);
         CoreModuleProperties.AUTH_TIMEOUT.set(c, config.connectTimeout());
-        if (config.nioWorkers() > 0) {
-            CoreModuleProperties.NIO_WORKERS.set(c, config.nioWorkers());
-        }
+        int nioWorkers = config.nioWorkers() > 0 ? config.nioWorkers()
+                : CoreModuleProperties.NIO_WORKERS.getRequiredDefault();
+        CoreModuleProperties.NIO_WORKERS.set(c, nioWorkers);
+        c.setIoServiceFactoryFactory(new Nio2ServiceFactoryFactory(() -> new SshThreadPoolExecutor(nioWorkers,
+                nioWorkers, 0L, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), new LogContextFreeThreads("ssh-nio"))));
+        c.setScheduledExecutorService(new ScheduledThreadPoolExecutor(1, new LogContextFreeThreads("ssh-timer")), true);
         c.start();
         LOG.info("SSH client started");
         return c;

@@ -6,22 +6,16 @@ import dev.dispatch.testing.DispatchProcess;
 import dev.dispatch.testing.OpenSshHosts;
 import dev.dispatch.testing.TestServicesResource;
 import io.restassured.http.ContentType;
-import io.smallrye.jwt.build.Jwt;
 import io.smallrye.reactive.messaging.kafka.companion.ConsumerTask;
 import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyFactory;
 import java.security.KeyPair;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -59,8 +53,8 @@ class PipelineBenchmark {
             rows.add(String.format("| bare MINA client, warm sessions (baseline) | %8.0f | 1.00 | – | – | – |", bare));
             Map<String, String> env = env(config, "all", "bench-a");
             try (DispatchProcess api = DispatchProcess.start("bench-api", env)) {
-                String token = token(config, "bench");
-                List<String> hosts = register(api, token, fleet);
+                String token = DispatchProcess.adminToken(config, "bench", "bench");
+                List<String> hosts = api.register(token, fleet);
                 runJob(api, token, hosts, "true");
                 rows.add(measure("dispatch, 1 process (api+worker)", api, token, hosts, config, bare, api.pid()));
                 try (DispatchProcess worker = DispatchProcess.start("bench-worker", env(config, "worker", "bench-b"))) {
@@ -204,43 +198,11 @@ class PipelineBenchmark {
         throw new IllegalStateException("benchmark job " + jobId + " did not finish");
     }
 
-    private static List<String> register(DispatchProcess api, String token, OpenSshHosts fleet) {
-        given().baseUri(api.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
-                .body(Map.of("privateKey", fleet.userPrivateKey())).put("/api/v1/credentials/k").then().statusCode(200);
-        List<String> names = new ArrayList<>();
-        for (OpenSshHosts.Host h : fleet.hosts()) {
-            given().baseUri(api.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
-                    .body(Map.of("address", h.address(), "port", h.port(), "user", fleet.user(), "credential", "k"))
-                    .put("/api/v1/hosts/" + h.name()).then().statusCode(200);
-            given().baseUri(api.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
-                    .body(Map.of("keys", List.of(h.hostKeyLine()))).put("/api/v1/known-hosts/" + h.name())
-                    .then().statusCode(200);
-            names.add(h.name());
-        }
-        return names;
-    }
-
     private static Map<String, String> env(Map<String, String> config, String role, String workerId) {
-        Map<String, String> env = new HashMap<>();
-        env.put("QUARKUS_DATASOURCE_JDBC_URL", config.get("quarkus.datasource.jdbc.url"));
-        env.put("QUARKUS_DATASOURCE_USERNAME", config.get("quarkus.datasource.username"));
-        env.put("KAFKA_BOOTSTRAP_SERVERS", config.get("kafka.bootstrap.servers"));
-        env.put("MP_JWT_VERIFY_PUBLICKEY_LOCATION", config.get("mp.jwt.verify.publickey.location"));
-        env.put("DISPATCH_CREDENTIALS_ENCRYPTION_KEY", "YmVuY2htYXJrLW9ubHkta2V5LTMyLWJ5dGVzLWxvbmc=");
-        env.put("DISPATCH_ROLE", role);
-        env.put("DISPATCH_WORKER_ID", workerId);
+        Map<String, String> env = DispatchProcess.env(config, role, workerId);
         env.put("DISPATCH_INTAKE_MAX_PARALLELISM", "1000");
-        env.put("MP_MESSAGING_INCOMING_JOB_SUBMISSIONS_ENABLED", "false");
         env.put("QUARKUS_LOG_LEVEL", "WARN");
         return env;
-    }
-
-    private static String token(Map<String, String> config, String tenant) throws Exception {
-        String pem = Files.readString(Path.of(config.get("test.jwt-private-key")))
-                .replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
-        var key = KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(pem)));
-        return Jwt.issuer("dispatch").subject("bench").claim("tenant", tenant)
-                .groups(Set.of("dispatch-admin")).expiresIn(7200).sign(key);
     }
 
     private static long cpuMillis(long... pids) throws Exception {

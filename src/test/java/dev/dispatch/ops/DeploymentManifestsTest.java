@@ -96,15 +96,15 @@ class DeploymentManifestsTest {
     }
 
     @Test
-    void probesUseTheQuarkusHealthEndpointsOnTheHttpPort() {
+    void probesUseTheQuarkusHealthEndpointsOnTheManagementPort() {
         Map<String, String> expected = Map.of("startupProbe", "/q/health/started", "livenessProbe",
                 "/q/health/live", "readinessProbe", "/q/health/ready");
         for (Doc deployment : deployments()) {
             for (Map<String, Object> container : containers(deployment)) {
                 Set<Object> ports = new HashSet<>();
                 for (Object port : list(container.get("ports"))) {
-                    if (Integer.valueOf(8080).equals(map(port).get("containerPort"))) {
-                        ports.add(8080);
+                    if (Integer.valueOf(9000).equals(map(port).get("containerPort"))) {
+                        ports.add(9000);
                         ports.add(map(port).get("name"));
                     }
                 }
@@ -273,12 +273,12 @@ class DeploymentManifestsTest {
         assertThat(deny).doesNotContainKeys("ingress", "egress");
 
         Map<String, Object> api = policies.get("dispatch-api");
-        assertThat(ports(api.get("ingress"))).containsExactly("TCP/8080");
+        assertThat(ports(api.get("ingress"))).containsExactlyInAnyOrder("TCP/8080", "TCP/9000");
         assertThat(ports(api.get("egress"))).contains("UDP/53", "TCP/5432", "TCP/9092").doesNotContain("TCP/22");
 
         Map<String, Object> worker = policies.get("dispatch-worker");
         assertThat(list(worker.get("policyTypes"))).contains("Ingress");
-        assertThat(list(worker.get("ingress"))).isEmpty();
+        assertThat(ports(worker.get("ingress"))).containsExactly("TCP/9000");
         assertThat(ports(worker.get("egress"))).contains("UDP/53", "TCP/5432", "TCP/9092", "TCP/22");
     }
 

@@ -61,6 +61,7 @@ class EmbeddedRunIT {
                 || name.startsWith("KAFKA_") || name.startsWith("MP_"));
         env.put("DISPATCH_HOME", home.toString());
         env.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
+        env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(freePort()));
         env.put("DISPATCH_EMBEDDED_PG_PORT", Integer.toString(pgPort));
         env.put("DISPATCH_KAFKA_PORT", Integer.toString(kafkaPort));
         // this build just packaged the service; a nested ./mvnw package must not rewrite target/ under it

@@ -1,5 +1,6 @@
 package dev.dispatch.ops;
 
+import static dev.dispatch.testing.Management.request;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,7 +18,7 @@ class HealthTest {
     @Test
     void probesAnswerUpWithoutATokenWhenPostgresAndKafkaAreUp() {
         for (String probe : List.of("/q/health/live", "/q/health/ready", "/q/health/started")) {
-            given().get(probe).then().statusCode(200);
+            request().get(probe).then().statusCode(200);
             assertThat(health(probe).getString("status")).as(probe).isEqualTo("UP");
         }
     }
@@ -36,6 +37,14 @@ class HealthTest {
     }
 
     @Test
+    void healthAndMetricsAreNotServedOnTheApiPort() {
+        for (String path : List.of("/q/health/ready", "/q/health/live", "/q/metrics")) {
+            given().get(path).then().statusCode(404);
+        }
+        given().get("/q/openapi").then().statusCode(200);
+    }
+
+    @Test
     void livenessAndStartupDependOnNeitherPostgresNorKafka() {
         for (String probe : List.of("/q/health/live", "/q/health/started")) {
             assertThat(checkNames(health(probe))).as(probe)
@@ -44,7 +53,7 @@ class HealthTest {
     }
 
     private static JsonPath health(String path) {
-        return given().get(path).then().extract().jsonPath();
+        return request().get(path).then().extract().jsonPath();
     }
 
     private static List<String> checkNames(JsonPath health) {

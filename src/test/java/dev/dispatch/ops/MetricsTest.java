@@ -1,11 +1,11 @@
 package dev.dispatch.ops;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.dispatch.testing.Fleet;
 import dev.dispatch.testing.Jobs;
+import dev.dispatch.testing.Management;
 import dev.dispatch.testing.OpenSshHosts;
 import dev.dispatch.testing.Tenants;
 import io.quarkus.test.junit.QuarkusTest;
@@ -25,7 +25,7 @@ class MetricsTest {
     private static final Pattern SAMPLE = Pattern.compile("(?m)^([a-z_]+)\\{([^}]*)} (\\S+)$");
 
     private static String scrape() {
-        return given().get("/q/metrics").then().statusCode(200).extract().asString();
+        return Management.request().get("/q/metrics").then().statusCode(200).extract().asString();
     }
 
     /** Sum of the samples of {@code name} whose labels include all of {@code labels}; -1 if there is none. */

@@ -65,6 +65,11 @@ public final class OpenSshHosts implements AutoCloseable {
 
     /** Starts `count` hosts on loopback addresses 127.0.1.1, 127.0.1.2, ... (skip .0 and .255 when counting past 254 into 127.0.2.x, etc.), all on one free high port, one sshd per 16 addresses, with a fresh ed25519 host key and a fresh ed25519 user key written under workDir; blocks until every address accepts TCP connections (timeout 20 s, then throws with the sshd stderr). */
     public static OpenSshHosts start(int count, Path workDir) throws IOException {
+        return start(count, workDir, "");
+    }
+
+    /** As {@link #start(int, Path)}, with extra sshd_config lines for every daemon (e.g. {@code KexAlgorithms ...}). */
+    public static OpenSshHosts start(int count, Path workDir, String extraConfig) throws IOException {
         if (count < 1 || count > 254 * 254) {
             throw new IllegalArgumentException("count must be between 1 and " + (254 * 254) + ": " + count);
         }
@@ -108,7 +113,7 @@ public final class OpenSshHosts implements AutoCloseable {
                     Path config = dir.resolve(String.format(Locale.ROOT, "sshd_config.%02d", index));
                     Path log = dir.resolve(String.format(Locale.ROOT, "sshd.%02d.log", index));
                     Path pid = dir.resolve(String.format(Locale.ROOT, "sshd.%02d.pid", index));
-                    Files.writeString(config, config(group, port, hostKey, authorizedKeys, pid), StandardCharsets.UTF_8);
+                    Files.writeString(config, config(group, port, hostKey, authorizedKeys, pid, extraConfig), StandardCharsets.UTF_8);
                     Files.deleteIfExists(log);
                     daemons.add(startDaemon(sshd, config, log, unshare, emptyBashrc, bashrc));
                     logs.add(log);
@@ -280,7 +285,8 @@ public final class OpenSshHosts implements AutoCloseable {
                 .start();
     }
 
-    private static String config(List<String> addresses, int port, Path hostKey, Path authorizedKeys, Path pidFile) {
+    private static String config(List<String> addresses, int port, Path hostKey, Path authorizedKeys, Path pidFile,
+            String extraConfig) {
         StringBuilder s = new StringBuilder();
         for (String address : addresses) {
             s.append("ListenAddress ").append(address).append(':').append(port).append('\n');
@@ -305,6 +311,9 @@ public final class OpenSshHosts implements AutoCloseable {
                         Subsystem sftp internal-sftp
                         LogLevel ERROR
                         """);
+        if (!extraConfig.isBlank()) {
+            s.append(extraConfig.strip()).append('\n');
+        }
         return s.toString();
     }
 

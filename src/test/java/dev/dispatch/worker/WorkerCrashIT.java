@@ -9,21 +9,16 @@ import dev.dispatch.testing.OpenSshHosts;
 import dev.dispatch.testing.TestServicesResource;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
-import io.smallrye.jwt.build.Jwt;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyFactory;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -70,43 +65,17 @@ class WorkerCrashIT {
     }
 
     private static Map<String, String> env(String role, String workerId) {
-        Map<String, String> env = new HashMap<>();
-        env.put("QUARKUS_DATASOURCE_JDBC_URL", config.get("quarkus.datasource.jdbc.url"));
-        env.put("QUARKUS_DATASOURCE_USERNAME", config.get("quarkus.datasource.username"));
-        env.put("KAFKA_BOOTSTRAP_SERVERS", config.get("kafka.bootstrap.servers"));
-        env.put("MP_JWT_VERIFY_PUBLICKEY_LOCATION", config.get("mp.jwt.verify.publickey.location"));
-        env.put("DISPATCH_CREDENTIALS_ENCRYPTION_KEY", "Y3Jhc2gtdGVzdC1vbmx5LWtleS0zMi1ieXRlcy1sb24=");
-        env.put("DISPATCH_ROLE", role);
-        env.put("DISPATCH_WORKER_ID", workerId);
+        Map<String, String> env = DispatchProcess.env(config, role, workerId);
         // Long enough that a live worker on a loaded 2-core machine never loses its lease; short enough to wait for.
         env.put("DISPATCH_WORKER_LEASE_TIMEOUT", "10s");
         env.put("DISPATCH_WORKER_HEARTBEAT_INTERVAL", "1s");
         env.put("DISPATCH_WORKER_REAPER_INTERVAL", "1s");
         env.put("DISPATCH_WORKER_POLL_INTERVAL", "100ms");
-        env.put("MP_MESSAGING_INCOMING_JOB_SUBMISSIONS_ENABLED", "false");
         return env;
     }
 
     private static String token(String tenant) throws Exception {
-        String pem = Files.readString(Path.of(config.get("test.jwt-private-key")))
-                .replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
-        var key = KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(pem)));
-        return Jwt.issuer("dispatch").subject("crash-test").claim("tenant", tenant)
-                .groups(Set.of("dispatch-admin")).expiresIn(3600).sign(key);
-    }
-
-    private static List<String> register(String tenant, String token) {
-        given().baseUri(api.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
-                .body(Map.of("privateKey", fleet.userPrivateKey())).put("/api/v1/credentials/k").then().statusCode(200);
-        for (OpenSshHosts.Host h : fleet.hosts()) {
-            given().baseUri(api.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
-                    .body(Map.of("address", h.address(), "port", h.port(), "user", fleet.user(), "credential", "k"))
-                    .put("/api/v1/hosts/" + h.name()).then().statusCode(200);
-            given().baseUri(api.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
-                    .body(Map.of("keys", List.of(h.hostKeyLine()))).put("/api/v1/known-hosts/" + h.name())
-                    .then().statusCode(200);
-        }
-        return fleet.hosts().stream().map(OpenSshHosts.Host::name).toList();
+        return DispatchProcess.adminToken(config, tenant, "crash-test");
     }
 
     private static long runsHeldBy(String jobId, String worker) throws Exception {
@@ -125,7 +94,7 @@ class WorkerCrashIT {
 
     private JsonPath runJobAndKillSecondWorker(String tenant, int retries, Path markers) throws Exception {
         String token = token(tenant);
-        List<String> hosts = register(tenant, token);
+        List<String> hosts = api.register(token, fleet);
         Files.createDirectories(markers);
         String command = "echo ran >> " + markers + "/$(echo $SSH_CONNECTION | cut -d' ' -f3); sleep 3";
         try (DispatchProcess worker = DispatchProcess.start("crash-worker-" + retries, env("worker", "worker-b"))) {
@@ -147,7 +116,7 @@ class WorkerCrashIT {
     @Test
     void sigtermDrainsThenCancelsSoNoRunIsLeftRunningOrLost() throws Exception {
         String token = token("crash-c");
-        List<String> hosts = register("crash-c", token);
+        List<String> hosts = api.register(token, fleet);
         Map<String, String> env = env("worker", "worker-c");
         env.put("DISPATCH_WORKER_DRAIN_TIMEOUT", "2s");
         try (DispatchProcess worker = DispatchProcess.start("drain-worker", env)) {

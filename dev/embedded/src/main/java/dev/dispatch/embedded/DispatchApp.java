@@ -35,10 +35,14 @@ final class DispatchApp {
             throw new IllegalStateException("port " + options.httpPort() + " is in use by another process: set"
                     + " QUARKUS_HTTP_PORT to a free port");
         }
+        if (Database.portInUse(options.managementPort())) {
+            throw new IllegalStateException("port " + options.managementPort() + " is in use by another process: set"
+                    + " QUARKUS_MANAGEMENT_PORT to a free port");
+        }
         String java = ProcessHandle.current().info().command().orElse("java");
         ProcessBuilder builder = new ProcessBuilder(List.of(java, "-jar", jar.toString())).inheritIO();
         builder.environment().putAll(env);
-        DispatchApp app = new DispatchApp(builder.start(), options.baseUrl());
+        DispatchApp app = new DispatchApp(builder.start(), options.managementUrl());
         lifecycle.onStop("dispatch", app::stop);
         return app;
     }

@@ -87,6 +87,7 @@ public final class EmbeddedLauncher {
             env.put("MP_JWT_VERIFY_PUBLICKEY_LOCATION", devTokens.publicKey().toString());
             env.put("DISPATCH_CREDENTIALS_ENCRYPTION_KEY", devTokens.credentialKey());
             env.put("QUARKUS_HTTP_PORT", Integer.toString(options.httpPort()));
+            env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(options.managementPort()));
             // Ctrl-C should not wait the production default (30 s) for running commands
             if (System.getenv("DISPATCH_WORKER_DRAIN_TIMEOUT") == null) {
                 env.put("DISPATCH_WORKER_DRAIN_TIMEOUT", "5s");

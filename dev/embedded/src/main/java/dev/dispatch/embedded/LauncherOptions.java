@@ -10,6 +10,7 @@ import java.util.Map;
  * @param project the project directory (holds {@code bin/} and {@code target/quarkus-app})
  * @param home {@code $DISPATCH_HOME}: keys, Kafka and embedded PostgreSQL state
  * @param httpPort the service's HTTP port ({@code QUARKUS_HTTP_PORT}, default 8080)
+ * @param managementPort its management port: health and metrics ({@code QUARKUS_MANAGEMENT_PORT}, default 9000)
  * @param embeddedPostgres true for the embedded PostgreSQL, false for an existing server ({@code --external-pg})
  * @param pgHost host of the PostgreSQL in use (127.0.0.1 when embedded)
  * @param pgPort its port ({@code DISPATCH_EMBEDDED_PG_PORT}, default 15432, or {@code DISPATCH_PG_PORT}, default 5432)
@@ -17,7 +18,7 @@ import java.util.Map;
  * @param pgDatabase the service's database, created if missing ({@code DISPATCH_PG_DB}, default dispatch)
  * @param demoHosts number of in-process SSH demo hosts to start and register (0: none)
  */
-record LauncherOptions(Path project, Path home, int httpPort, boolean embeddedPostgres, String pgHost, int pgPort,
+record LauncherOptions(Path project, Path home, int httpPort, int managementPort, boolean embeddedPostgres, String pgHost, int pgPort,
         String pgUser, String pgDatabase, int demoHosts) {
 
     /** Most demo hosts one launcher starts (each is an SSH server with its own host key). */
@@ -30,7 +31,7 @@ record LauncherOptions(Path project, Path home, int httpPort, boolean embeddedPo
                                locally as the current user) and register them in tenant 'demo'
               --external-pg    use an existing PostgreSQL (DISPATCH_PG_HOST/PORT/USER/DB, default
                                127.0.0.1:5432, postgres, dispatch) instead of the embedded one; also DISPATCH_PG=external
-            environment: QUARKUS_HTTP_PORT (8080), DISPATCH_HOME (.dispatch), DISPATCH_EMBEDDED_PG_PORT (15432),
+            environment: QUARKUS_HTTP_PORT (8080), QUARKUS_MANAGEMENT_PORT (9000), DISPATCH_HOME (.dispatch), DISPATCH_EMBEDDED_PG_PORT (15432),
                          DISPATCH_KAFKA_PORT (9092)""";
 
     /** Parses arguments; throws {@link IllegalArgumentException} with a message for the user on bad input. */
@@ -65,6 +66,12 @@ record LauncherOptions(Path project, Path home, int httpPort, boolean embeddedPo
         Path homeDir = (home == null || home.isBlank() ? project.resolve(".dispatch") : Path.of(home))
                 .toAbsolutePath().normalize();
         int httpPort = number("QUARKUS_HTTP_PORT", env.getOrDefault("QUARKUS_HTTP_PORT", "8080"), 1, 65535);
+        int managementPort = number("QUARKUS_MANAGEMENT_PORT", env.getOrDefault("QUARKUS_MANAGEMENT_PORT", "9000"), 1,
+                65535);
+        if (managementPort == httpPort) {
+            throw new IllegalArgumentException("QUARKUS_MANAGEMENT_PORT must differ from QUARKUS_HTTP_PORT (both "
+                    + httpPort + ")");
+        }
         String pgHost = embedded ? "127.0.0.1" : env.getOrDefault("DISPATCH_PG_HOST", "127.0.0.1");
         int pgPort = embedded
                 ? number("DISPATCH_EMBEDDED_PG_PORT", env.getOrDefault("DISPATCH_EMBEDDED_PG_PORT", "15432"), 1, 65535)
@@ -74,7 +81,7 @@ record LauncherOptions(Path project, Path home, int httpPort, boolean embeddedPo
         if (!pgDatabase.matches("[a-z_][a-z0-9_]*")) {
             throw new IllegalArgumentException("DISPATCH_PG_DB must be a plain lower-case name: '" + pgDatabase + "'");
         }
-        return new LauncherOptions(project, homeDir, httpPort, embedded, pgHost, pgPort, pgUser, pgDatabase, demoHosts);
+        return new LauncherOptions(project, homeDir, httpPort, managementPort, embedded, pgHost, pgPort, pgUser, pgDatabase, demoHosts);
     }
 
     private static int number(String name, String value, int min, int max) {
@@ -107,5 +114,10 @@ record LauncherOptions(Path project, Path home, int httpPort, boolean embeddedPo
     /** http://localhost:PORT */
     String baseUrl() {
         return "http://localhost:" + httpPort;
+    }
+
+    /** http://localhost:MANAGEMENT_PORT (health, metrics) */
+    String managementUrl() {
+        return "http://localhost:" + managementPort;
     }
 }
