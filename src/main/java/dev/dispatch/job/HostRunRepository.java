@@ -30,12 +30,20 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
 
     /** Runs of the job now running on any worker. */
     public long countRunning(UUID jobId) {
-        return count("jobId = ?1 and state = ?2", jobId, RunState.RUNNING);
+        return countNative("select count(*) from host_run where job_id = :job and state = 'RUNNING'", jobId);
     }
 
     /** Runs of the job not yet finished. */
     public long countUnfinished(UUID jobId) {
-        return count("jobId = ?1 and state in ?2", jobId, List.of(RunState.QUEUED, RunState.RUNNING));
+        return countNative("select count(*) from host_run where job_id = :job and state in ('QUEUED', 'RUNNING')",
+                jobId);
+    }
+
+    // Per-run hot path: native SQL, because Hibernate re-translates HQL count queries on every call.
+    private long countNative(String sql, UUID jobId) {
+        flush();
+        return ((Number) getEntityManager().createNativeQuery(sql).setParameter("job", jobId).getSingleResult())
+                .longValue();
     }
 
     /** The lowest batch of the job that still has unfinished runs; only it may run. */
@@ -86,7 +94,7 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
 
     /** True if the job was cancelled and nothing of it runs any more (only queued runs may be left). */
     public boolean hasOnlyQueuedLeftOfCancelled(UUID jobId) {
-        return count("jobId = ?1 and state = ?2", jobId, RunState.RUNNING) == 0
+        return countRunning(jobId) == 0
                 && getEntityManager().createQuery("select j.cancelRequested from Job j where j.id = ?1", Boolean.class)
                         .setParameter(1, jobId).getSingleResult();
     }
@@ -103,9 +111,12 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
 
     /** Runs of the job that ended in a state counting toward {@code maxFailures}. */
     public long countFailures(UUID jobId) {
-        return count("jobId = ?1 and state in ?2", jobId, java.util.Arrays.stream(RunState.values())
-                .filter(RunState::isFailure).toList());
+        return countNative("select count(*) from host_run where job_id = :job and state in (" + FAILURE_STATES + ")",
+                jobId);
     }
+
+    private static final String FAILURE_STATES = java.util.Arrays.stream(RunState.values())
+            .filter(RunState::isFailure).map(s -> "'" + s.name() + "'").collect(java.util.stream.Collectors.joining(", "));
 
     /** Running runs held by this worker whose job has been cancelled. */
     @SuppressWarnings("unchecked")

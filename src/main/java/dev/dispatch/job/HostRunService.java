@@ -117,6 +117,10 @@ public class HostRunService {
                     peek.hostName, peek.state, peek.claimedBy, workerId);
             return Optional.empty();
         }
+        // Before the run is modified (a native statement flushes the session). Native: Hibernate re-translates HQL
+        // bulk deletes on every call, and this runs once per host run.
+        runs.getEntityManager().createNativeQuery("delete from run_output where run_id = :run")
+                .setParameter("run", runId).executeUpdate();
         Instant now = Instant.now();
         peek.moveTo(result.state(), now);
         peek.exitCode = result.exitCode();
@@ -130,8 +134,6 @@ public class HostRunService {
         peek.stderrBytes = result.stderr().totalBytes();
         peek.stdoutChunks = result.stdout().chunks();
         peek.stderrChunks = result.stderr().chunks();
-        runs.getEntityManager().createQuery("delete from RunOutput o where o.key.runId = ?1")
-                .setParameter(1, runId).executeUpdate();
         storeOutput(runId, "stdout", result.stdout());
         storeOutput(runId, "stderr", result.stderr());
         try {

@@ -204,10 +204,11 @@ public class SshSessionPool {
                         "handshake with " + target.address() + ":" + target.port() + " timed out after " + budget
                                 + " ms");
             }
-            if (session.getServerKey() != null) {
+            if (session.getServerKey() != null && refused(auth.getException())) {
                 throw new SshFailureException(SshOutcome.AUTH_FAILED,
                         "server refused public key authentication for user " + target.user());
             }
+            // e.g. MINA's authentication timeout on a starved server: the key was never judged, so not AUTH_FAILED
             throw new SshFailureException(SshOutcome.UNREACHABLE, describe(auth.getException(), target));
         } catch (SshFailureException e) {
             outcome = e.outcome().name().toLowerCase(java.util.Locale.ROOT);
@@ -261,6 +262,11 @@ public class SshSessionPool {
             return "no route to " + where;
         }
         return "cannot connect to " + where + ": " + (root == null ? "unknown error" : root.getMessage());
+    }
+
+    /** True when authentication ended because the server turned down every method we offered. */
+    private static boolean refused(Throwable failure) {
+        return failure == null || String.valueOf(failure.getMessage()).contains("No more authentication methods");
     }
 
     private SshClient client() {

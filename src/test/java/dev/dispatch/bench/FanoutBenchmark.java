@@ -6,6 +6,8 @@ import dev.dispatch.testing.DispatchProcess;
 import dev.dispatch.testing.OpenSshHosts;
 import dev.dispatch.testing.TestServicesResource;
 import io.restassured.http.ContentType;
+import io.smallrye.reactive.messaging.kafka.companion.ConsumerTask;
+import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,12 +19,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
 /**
  * On-demand fan-out benchmark ({@code bin/benchmark fanout}); never part of CI's pass/fail. Runs {@code true} on N
  * OpenSSH loopback hosts through dispatch's whole path (REST submit → PostgreSQL → worker → SSH → job finished,
- * observed by polling {@code GET /jobs/{id}}) and, in the same run on the same hosts, through {@code pdsh -R ssh},
+ * observed as its {@code finished} event on {@code dispatch.job-events.v1}) and, in the same run on the same hosts, through {@code pdsh -R ssh},
  * {@code parallel-ssh} and {@code clush}, each key exchange forced on the servers so every client uses the same one.
  * Prints wall time, CPU and peak RSS, and the ratio to pdsh, for dispatch's first start (fresh process), cold pool
  * (process warmed by a job on other hosts) and warm pool (the previous job's sessions). Sizes:
@@ -36,12 +39,16 @@ class FanoutBenchmark {
     private static final int FANOUT = Integer.getInteger("bench.fanout", 64);
     private static final int WARMUP_HOSTS = 16;
 
+    private static ConsumerTask<String, String> jobEvents;
+
     private record Row(String tool, double wallSeconds, double cpuSeconds, long peakRssKib, String note) {}
 
     @Test
     void fanout() throws Exception {
         TestServicesResource services = new TestServicesResource();
         Map<String, String> config = services.start();
+        KafkaCompanion kafka = new KafkaCompanion(config.get("kafka.bootstrap.servers"));
+        jobEvents = kafka.consumeStrings().fromTopics("dispatch.job-events.v1");
         Path work = Files.createTempDirectory("dispatch-fanout");
         StringBuilder report = new StringBuilder();
         try {
@@ -57,6 +64,8 @@ class FanoutBenchmark {
                 }
             }
         } finally {
+            jobEvents.stop();
+            kafka.close();
             services.stop();
         }
         System.out.printf("%nFan-out benchmark: `true` on N OpenSSH loopback hosts, %d cores, fan-out %d%n%s",
@@ -99,6 +108,8 @@ class FanoutBenchmark {
         env.put("DISPATCH_INTAKE_MAX_PARALLELISM", Integer.toString(Math.max(1000, size)));
         env.put("DISPATCH_WORKER_MAX_CONCURRENT_RUNS", Integer.toString(Math.max(256, size)));
         env.put("DISPATCH_SSH_MAX_CONCURRENT_HANDSHAKES", Integer.toString(FANOUT));
+        // as patient as the OpenSSH clients (ConnectTimeout 30, no authentication deadline) on a loaded machine
+        env.put("DISPATCH_SSH_CONNECT_TIMEOUT", "60s");
         env.put("QUARKUS_LOG_LEVEL", "WARN");
         String tenant = "fanout-" + size + "-" + System.nanoTime();
         List<Row> rows = new ArrayList<>();
@@ -143,21 +154,26 @@ class FanoutBenchmark {
                 .body(Map.of("kind", "exec", "targets", Map.of("hosts", hosts), "command", "true",
                         "parallelism", hosts.size()))
                 .post("/api/v1/jobs").then().statusCode(202).extract().path("id");
-        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-        String state = "QUEUED";
-        while (System.nanoTime() < deadline) {
-            state = given().baseUri(service.baseUrl()).auth().oauth2(token).get("/api/v1/jobs/" + id)
-                    .then().statusCode(200).extract().path("state");
-            if (state.equals("SUCCEEDED") || state.equals("FAILED") || state.equals("CANCELLED")) {
-                break;
-            }
-            Thread.sleep(10);
-        }
+        String state = awaitFinished(id);
         double wall = (System.nanoTime() - t0) / 1e9;
-        if (!state.equals("SUCCEEDED")) {
+        if (!state.contains("SUCCEEDED")) {
             throw new IllegalStateException(label + ": job " + id + " ended " + state);
         }
         return new Row(label, wall, (service.cpuMillis() - cpu0) / 1000.0, service.memoryKib("VmHWM"), note);
+    }
+
+    /** Waits for the job's {@code finished} event on Kafka, as a client of the service would; returns the event. */
+    private static String awaitFinished(String jobId) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, String> r : jobEvents.getRecords()) {
+                if (jobId.equals(r.key()) && r.value().contains("\"finished\"")) {
+                    return r.value();
+                }
+            }
+            Thread.sleep(2);
+        }
+        throw new IllegalStateException("job " + jobId + " did not finish");
     }
 
     /** Runs a C/Python client under GNU time; fails unless every host answered. */
