@@ -12,16 +12,23 @@ import java.util.UUID;
 public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
 
     /**
-     * Active, not cancelled jobs with queued runs, row-locked, the least recently served first (so every job gets
-     * its turn); jobs another worker is claiming from are skipped.
+     * Active, not cancelled jobs with queued runs, row-locked, taking turns between tenants: every tenant's least
+     * recently served job first, then every tenant's second, and so on, and within a turn the tenant served least
+     * recently first (so a tenant with hundreds of jobs cannot push another tenant's job out of the window or win
+     * every tie); jobs another worker is claiming from are skipped.
      */
     @SuppressWarnings("unchecked")
     public List<Object[]> lockJobsWithQueuedRuns(int limit) {
         return getEntityManager().createNativeQuery("""
                 select j.id, j.parallelism from job j
-                where j.state in ('QUEUED', 'RUNNING') and not j.cancel_requested
-                  and exists (select 1 from host_run r where r.job_id = j.id and r.state = 'QUEUED')
-                order by j.last_claim_at nulls first, j.created_at
+                join (select c.id,
+                             row_number() over (partition by c.tenant_id
+                                                order by c.last_claim_at nulls first, c.created_at) as turn,
+                             max(c.last_claim_at) over (partition by c.tenant_id) as tenant_served
+                      from job c
+                      where c.state in ('QUEUED', 'RUNNING') and not c.cancel_requested) t on t.id = j.id
+                where exists (select 1 from host_run r where r.job_id = j.id and r.state = 'QUEUED')
+                order by t.turn, t.tenant_served nulls first, j.last_claim_at nulls first, j.created_at
                 limit :limit
                 for update of j skip locked""")
                 .setParameter("limit", limit)
