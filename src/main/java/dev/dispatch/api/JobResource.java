@@ -137,12 +137,25 @@ public class JobResource {
         return JobResponse.from(view.job(), view.summary());
     }
 
-    /** The job's host runs in submission order. */
+    /**
+     * The job's host runs in submission order; with {@code ?groupBy=output}, hosts grouped by identical stored stdout
+     * and outcome ({@link RunGroupResponse}), largest group first.
+     */
     @GET
     @Path("/{id}/runs")
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
-    public List<HostRunResponse> runs(@PathParam("id") String id) {
+    public List<?> runs(@PathParam("id") String id, @QueryParam("groupBy") String groupBy) {
+        if (groupBy != null) {
+            return runGroups(id, groupBy);
+        }
         return queries.runs(caller.tenantId(), id).stream().map(HostRunResponse::from).toList();
+    }
+
+    private List<RunGroupResponse> runGroups(String id, String groupBy) {
+        if (!groupBy.equals("output")) {
+            throw InvalidRequestException.of("groupBy", "must be output");
+        }
+        return queries.runsByOutput(caller.tenantId(), id).stream().map(RunGroupResponse::from).toList();
     }
 
     /** Stored output of one stream of a host run (head and tail kept when capped), as the host printed it. */

@@ -118,6 +118,21 @@ public class JobQueryService {
         return runs.listForJob(find(tenantId, jobId).id);
     }
 
+    /** Runs of the tenant's job that ended alike, grouped as {@link HostRunRepository#groupByOutput}, largest first. */
+    public record OutputGroupView(OutputGroup group, byte[] stdout) {
+    }
+
+    /**
+     * The tenant's job's runs grouped by stored stdout and outcome; the stdout of each group is read once (from its
+     * representative run), so memory grows with the number of distinct outputs, not of runs.
+     */
+    @Transactional
+    public List<OutputGroupView> runsByOutput(String tenantId, String jobId) {
+        List<OutputGroup> groups = runs.groupByOutput(find(tenantId, jobId).id);
+        return groups.stream().map(g -> new OutputGroupView(g, runs.output(g.representative(), "stdout")
+                .map(o -> o.data).orElse(new byte[0]))).toList();
+    }
+
     /** Stored output of one stream of a run; empty bytes when the host printed nothing on it. */
     @Transactional
     public Optional<RunOutput> output(String tenantId, String jobId, String host, String stream) {
