@@ -142,6 +142,29 @@ public class JobQueryService {
         return runs.output(run.id, stream);
     }
 
+    /**
+     * The state of the given jobs (any tenant: callers checked access when they started watching) and their runs
+     * that left the queue, one query for the jobs, then one for their runs; unknown ids are left out.
+     */
+    @Transactional
+    public List<JobProgress> progress(java.util.Collection<UUID> jobIds) {
+        if (jobIds.isEmpty()) {
+            return List.of();
+        }
+        List<Job> found = jobs.list("id in ?1", jobIds);
+        Map<UUID, List<HostRun>> byJob = new java.util.HashMap<>();
+        runs.list("jobId in ?1 and state <> ?2 order by ordinal", jobIds, RunState.QUEUED)
+                .forEach(r -> byJob.computeIfAbsent(r.jobId, k -> new java.util.ArrayList<>()).add(r));
+        return found.stream().map(j -> new JobProgress(j.id, j, j.state.isTerminal() ? jobs.summary(j.id) : null,
+                byJob.getOrDefault(j.id, List.of()))).toList();
+    }
+
+    /** Stored output of one stream of a run by run id (callers checked access to its job). */
+    @Transactional
+    public Optional<RunOutput> storedOutput(UUID runId, String stream) {
+        return runs.output(runId, stream);
+    }
+
     private Job find(String tenantId, String jobId) {
         UUID id;
         try {
