@@ -2,8 +2,11 @@ package dev.dispatch.events;
 
 import dev.dispatch.job.JobQueryService;
 import dev.dispatch.job.RunOutput;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -17,6 +20,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
@@ -25,15 +29,19 @@ import java.util.stream.Stream;
  * job does not load all of it at once.
  */
 @ApplicationScoped
+@Startup
 public class JobEventsService {
     private final JobQueryService queries;
     private final JobWatcher watcher;
     private final EventsConfig config;
+    private final AtomicInteger open = new AtomicInteger();
 
-    public JobEventsService(JobQueryService queries, JobWatcher watcher, EventsConfig config) {
+    public JobEventsService(JobQueryService queries, JobWatcher watcher, EventsConfig config, MeterRegistry metrics) {
         this.queries = queries;
         this.watcher = watcher;
         this.config = config;
+        Gauge.builder("dispatch.event.subscribers", open, AtomicInteger::get)
+                .description("Open job event streams (SSE clients) of this process").register(metrics);
     }
 
     /**
@@ -59,9 +67,13 @@ public class JobEventsService {
                 .onItem().transformToMultiAndConcatenate(this::materialize);
         Multi<StreamEvent> live = Multi.createBy().repeating().completionStage(subscriber::next)
                 .until(e -> e == StreamEvent.END);
+        open.incrementAndGet();
         return Multi.createBy().concatenating().streams(history, live)
                 .select().where(e -> e != StreamEvent.END)
-                .onTermination().invoke(() -> watcher.detach(subscriber));
+                .onTermination().invoke(() -> {
+                    open.decrementAndGet();
+                    watcher.detach(subscriber);
+                });
     }
 
     private Multi<StreamEvent> materialize(ReplayItem item) {

@@ -1,6 +1,7 @@
 package dev.dispatch.events;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -114,6 +117,31 @@ class JobEventsTest {
         assertThat(events.stream().filter(e -> e.name().equals("output")).map(e -> e.data().path("text").asText()))
                 .contains("b\n").doesNotContain("a\nb\n");
         assertThat(events.get(events.size() - 2).data().path("state").asText()).isEqualTo("SUCCEEDED");
+    }
+
+    @Test
+    void disconnectedSubscriberIsForgotten() throws Exception {
+        Tenants tenant = Tenants.fresh();
+        OpenSshHosts.Host host = Fleet.get().hosts().get(15);
+        tenant.registerHosts(List.of(host), Fleet.get().userPrivateKey());
+        String jobId = Jobs.submit(tenant, Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host.name())),
+                "command", "sleep 30"));
+        double before = openStreams();
+
+        HttpResponse<Stream<String>> response = open(tenant.token("dispatch-viewer"), jobId);
+        assertThat(response.statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> openStreams() == before + 1);
+        response.body().close();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> openStreams() == before);
+        given().auth().oauth2(tenant.token("dispatch-operator")).post("/api/v1/jobs/" + jobId + "/cancel")
+                .then().statusCode(202);
+    }
+
+    private static double openStreams() {
+        Matcher m = Pattern.compile("(?m)^dispatch_event_subscribers(?:\\{[^}]*})? (\\S+)$")
+                .matcher(given().get("/q/metrics").then().statusCode(200).extract().asString());
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }
 
     @Test
