@@ -99,8 +99,10 @@ public class JobResource {
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
     @Blocking
     public Multi<OutboundSseEvent> events(@PathParam("id") String id, @Context Sse sse) {
-        return events.subscribe(caller.tenantId(), id).map(e -> sse.newEventBuilder().name(e.name()).id(e.id())
-                .mediaType(MediaType.TEXT_PLAIN_TYPE).data(String.class, e.data()).build());
+        return events.subscribe(caller.tenantId(), id).map(e -> e.isComment()
+                ? sse.newEventBuilder().comment(e.name()).build()
+                : sse.newEventBuilder().name(e.name()).id(e.id()).mediaType(MediaType.TEXT_PLAIN_TYPE)
+                        .data(String.class, e.data()).build());
     }
 
     private RestResponse<JobResponse> accepted(String tenantId, SubmissionResult result, UriInfo uri) {

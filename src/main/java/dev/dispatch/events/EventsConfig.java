@@ -30,4 +30,11 @@ public interface EventsConfig {
     /** The Kafka consumer of output chunks is closed after no job was watched for this long. Default 60s. */
     @WithDefault("60s")
     Duration idleTimeout();
+
+    /**
+     * A stream that sent nothing for this long gets an SSE comment ({@code : keep-alive}), so proxies and load
+     * balancers keep it open and a vanished client is noticed. Default 15s.
+     */
+    @WithDefault("15s")
+    Duration keepAlive();
 }

@@ -176,6 +176,7 @@ public class JobWatcher {
                 new ArrayList<>(watched.values()).forEach(this::advance);
                 forward(chunks);
                 new ArrayList<>(watched.values()).forEach(this::advance);
+                keepAlive();
             } catch (WakeupException e) {
                 // a command arrived; the loop runs it
             } catch (InterruptedException e) {
@@ -190,6 +191,17 @@ public class JobWatcher {
         watched.values().forEach(w -> w.subscribers.forEach(s -> s.finish(null)));
         watched.clear();
         closeConsumer();
+    }
+
+    private void keepAlive() {
+        long now = System.nanoTime();
+        long idle = config.keepAlive().toNanos();
+        for (Watched w : new ArrayList<>(watched.values())) {
+            w.subscribers.removeIf(s -> !s.keepAlive(now, idle));
+            if (w.subscribers.isEmpty()) {
+                watched.remove(w.jobId);
+            }
+        }
     }
 
     private void closeWhenIdle() {

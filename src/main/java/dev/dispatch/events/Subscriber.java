@@ -25,6 +25,7 @@ final class Subscriber {
     private CompletableFuture<StreamEvent> waiting;
     private long queuedBytes;
     private boolean ended;
+    private long lastOffer = System.nanoTime();
 
     Subscriber(UUID jobId, int limitBytes) {
         this.jobId = jobId;
@@ -34,6 +35,16 @@ final class Subscriber {
     /** Queues a live event; false if the stream has ended (now or before) and the caller should forget it. */
     boolean offer(StreamEvent event) {
         return push(event, false);
+    }
+
+    /** Queues {@link StreamEvent#KEEP_ALIVE} if nothing was queued for {@code idleNanos}; false once ended. */
+    boolean keepAlive(long now, long idleNanos) {
+        synchronized (this) {
+            if (now - lastOffer < idleNanos) {
+                return !ended;
+            }
+        }
+        return push(StreamEvent.KEEP_ALIVE, false);
     }
 
     /** Queues the last event (or none, for null) and ends the stream. */
@@ -53,6 +64,7 @@ final class Subscriber {
             if (ended) {
                 return false;
             }
+            lastOffer = System.nanoTime();
             if (!last && queuedBytes + event.weight() > limitBytes) {
                 queue.clear();
                 queuedBytes = 0;

@@ -120,7 +120,7 @@ class JobEventsTest {
     }
 
     @Test
-    void disconnectedSubscriberIsForgotten() throws Exception {
+    void idleStreamGetsKeepAlivesAndDisconnectedSubscriberIsForgotten() throws Exception {
         Tenants tenant = Tenants.fresh();
         OpenSshHosts.Host host = Fleet.get().hosts().get(15);
         tenant.registerHosts(List.of(host), Fleet.get().userPrivateKey());
@@ -131,6 +131,15 @@ class JobEventsTest {
         HttpResponse<Stream<String>> response = open(tenant.token("dispatch-viewer"), jobId);
         assertThat(response.statusCode()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(10)).until(() -> openStreams() == before + 1);
+        var lines = response.body().iterator();
+        String comment = CompletableFuture.supplyAsync(() -> {
+            String line;
+            do {
+                line = lines.next();
+            } while (!line.startsWith(":"));
+            return line;
+        }).get(10, TimeUnit.SECONDS);
+        assertThat(comment).contains("keep-alive");
         response.body().close();
 
         await().atMost(Duration.ofSeconds(10)).until(() -> openStreams() == before);
