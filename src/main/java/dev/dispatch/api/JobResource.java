@@ -1,6 +1,7 @@
 package dev.dispatch.api;
 
 import dev.dispatch.InvalidRequestException;
+import dev.dispatch.events.JobEventsService;
 import dev.dispatch.intake.JobIntakeService;
 import dev.dispatch.intake.SubmissionResult;
 import dev.dispatch.job.JobQueryService;
@@ -8,6 +9,8 @@ import dev.dispatch.job.JobRequest;
 import dev.dispatch.job.JobState;
 import dev.dispatch.job.RunOutput;
 import dev.dispatch.tenancy.Roles;
+import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Multi;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DefaultValue;
@@ -21,6 +24,8 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.UriInfo;
 import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.util.List;
@@ -33,11 +38,14 @@ public class JobResource {
     private final JobIntakeService intake;
     private final JobQueryService queries;
     private final CallerContext caller;
+    private final JobEventsService events;
 
-    public JobResource(JobIntakeService intake, JobQueryService queries, CallerContext caller) {
+    public JobResource(JobIntakeService intake, JobQueryService queries, CallerContext caller,
+            JobEventsService events) {
         this.intake = intake;
         this.queries = queries;
         this.caller = caller;
+        this.events = events;
     }
 
     /**
@@ -79,6 +87,22 @@ public class JobResource {
     public RestResponse<?> retry(@PathParam("id") String id, RetryJobRequest body, @Context UriInfo uri) {
         var c = caller.caller();
         return accepted(c.tenantId(), intake.retry(c, id, body == null ? null : body.states()), uri);
+    }
+
+    /**
+     * Server-Sent Events of the job: first what already happened (replayed from PostgreSQL), then live
+     * {@code run-started}, {@code output}, {@code run-finished}; the stream ends after {@code job-finished}.
+     */
+    @GET
+    @Path("/{id}/events")
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
+    @Blocking
+    public Multi<OutboundSseEvent> events(@PathParam("id") String id, @Context Sse sse) {
+        return events.subscribe(caller.tenantId(), id).map(e -> e.isComment()
+                ? sse.newEventBuilder().comment(e.name()).build()
+                : sse.newEventBuilder().name(e.name()).id(e.id()).mediaType(MediaType.TEXT_PLAIN_TYPE)
+                        .data(String.class, e.data()).build());
     }
 
     private RestResponse<JobResponse> accepted(String tenantId, SubmissionResult result, UriInfo uri) {
@@ -137,12 +161,25 @@ public class JobResource {
         return JobResponse.from(view.job(), view.summary());
     }
 
-    /** The job's host runs in submission order. */
+    /**
+     * The job's host runs in submission order; with {@code ?groupBy=output}, hosts grouped by identical stored stdout
+     * and outcome ({@link RunGroupResponse}), largest group first.
+     */
     @GET
     @Path("/{id}/runs")
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
-    public List<HostRunResponse> runs(@PathParam("id") String id) {
+    public List<?> runs(@PathParam("id") String id, @QueryParam("groupBy") String groupBy) {
+        if (groupBy != null) {
+            return runGroups(id, groupBy);
+        }
         return queries.runs(caller.tenantId(), id).stream().map(HostRunResponse::from).toList();
+    }
+
+    private List<RunGroupResponse> runGroups(String id, String groupBy) {
+        if (!groupBy.equals("output")) {
+            throw InvalidRequestException.of("groupBy", "must be output");
+        }
+        return queries.runsByOutput(caller.tenantId(), id).stream().map(RunGroupResponse::from).toList();
     }
 
     /** Stored output of one stream of a host run (head and tail kept when capped), as the host printed it. */

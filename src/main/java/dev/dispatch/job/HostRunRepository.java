@@ -182,4 +182,35 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
     public Optional<RunOutput> output(UUID runId, String stream) {
         return Optional.ofNullable(getEntityManager().find(RunOutput.class, new RunOutput.Key(runId, stream)));
     }
+    /**
+     * The job's runs grouped by state, exit code, exit signal and stored stdout (its SHA-256, total size and cut
+     * flag), computed in PostgreSQL so no output is loaded here; largest group first, then by first host. Each group
+     * names one representative run whose stdout stands for all of it.
+     */
+    @SuppressWarnings("unchecked")
+    public List<OutputGroup> groupByOutput(UUID jobId) {
+        List<Object[]> rows = getEntityManager().createNativeQuery("""
+                select r.state, r.exit_code, r.exit_signal, coalesce(o.total_bytes, 0),
+                       coalesce(o.truncated, false), count(*), array_agg(r.host_name order by r.ordinal),
+                       (array_agg(r.id order by r.ordinal))[1]
+                from host_run r left join run_output o on o.run_id = r.id and o.stream = 'stdout'
+                where r.job_id = :job
+                group by r.state, r.exit_code, r.exit_signal, coalesce(o.total_bytes, 0),
+                         coalesce(o.truncated, false), sha256(coalesce(o.data, ''::bytea))
+                order by count(*) desc, min(r.ordinal)""")
+                .setParameter("job", jobId)
+                .getResultList();
+        return rows.stream().map(row -> new OutputGroup(RunState.valueOf((String) row[0]),
+                row[1] == null ? null : ((Number) row[1]).intValue(), (String) row[2], ((Number) row[3]).longValue(),
+                (Boolean) row[4], ((Number) row[5]).intValue(), names(row[6]), (UUID) row[7])).toList();
+    }
+
+    private static List<String> names(Object array) {
+        try {
+            Object[] values = array instanceof java.sql.Array sql ? (Object[]) sql.getArray() : (Object[]) array;
+            return java.util.Arrays.stream(values).map(String.class::cast).toList();
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }

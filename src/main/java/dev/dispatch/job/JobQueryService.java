@@ -118,6 +118,21 @@ public class JobQueryService {
         return runs.listForJob(find(tenantId, jobId).id);
     }
 
+    /** Runs of the tenant's job that ended alike, grouped as {@link HostRunRepository#groupByOutput}, largest first. */
+    public record OutputGroupView(OutputGroup group, byte[] stdout) {
+    }
+
+    /**
+     * The tenant's job's runs grouped by stored stdout and outcome; the stdout of each group is read once (from its
+     * representative run), so memory grows with the number of distinct outputs, not of runs.
+     */
+    @Transactional
+    public List<OutputGroupView> runsByOutput(String tenantId, String jobId) {
+        List<OutputGroup> groups = runs.groupByOutput(find(tenantId, jobId).id);
+        return groups.stream().map(g -> new OutputGroupView(g, runs.output(g.representative(), "stdout")
+                .map(o -> o.data).orElse(new byte[0]))).toList();
+    }
+
     /** Stored output of one stream of a run; empty bytes when the host printed nothing on it. */
     @Transactional
     public Optional<RunOutput> output(String tenantId, String jobId, String host, String stream) {
@@ -125,6 +140,29 @@ public class JobQueryService {
         HostRun run = runs.findForJobAndHost(job.id, host)
                 .orElseThrow(() -> new HostRunNotFoundException(jobId, host));
         return runs.output(run.id, stream);
+    }
+
+    /**
+     * The state of the given jobs (any tenant: callers checked access when they started watching) and their runs
+     * that left the queue, one query for the jobs, then one for their runs; unknown ids are left out.
+     */
+    @Transactional
+    public List<JobProgress> progress(java.util.Collection<UUID> jobIds) {
+        if (jobIds.isEmpty()) {
+            return List.of();
+        }
+        List<Job> found = jobs.list("id in ?1", jobIds);
+        Map<UUID, List<HostRun>> byJob = new java.util.HashMap<>();
+        runs.list("jobId in ?1 and state <> ?2 order by ordinal", jobIds, RunState.QUEUED)
+                .forEach(r -> byJob.computeIfAbsent(r.jobId, k -> new java.util.ArrayList<>()).add(r));
+        return found.stream().map(j -> new JobProgress(j.id, j, j.state.isTerminal() ? jobs.summary(j.id) : null,
+                byJob.getOrDefault(j.id, List.of()))).toList();
+    }
+
+    /** Stored output of one stream of a run by run id (callers checked access to its job). */
+    @Transactional
+    public Optional<RunOutput> storedOutput(UUID runId, String stream) {
+        return runs.output(runId, stream);
     }
 
     private Job find(String tenantId, String jobId) {
