@@ -62,19 +62,37 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
         return batch == null ? 0 : ((Number) batch).intValue();
     }
 
-    /** Atomically moves up to {@code limit} queued runs of a job's batch to RUNNING under this worker's lease. */
+    /**
+     * Atomically moves up to {@code limit} queued runs of a job's batch to RUNNING under this worker's lease. While
+     * the job is younger than {@code affinityGrace}, runs on hosts that another worker holds an SSH session to (a
+     * {@code ssh_session_hint} row newer than {@code hintFreshness}) are left to that worker, unless this worker holds
+     * one too; a zero grace claims in plain ordinal order.
+     */
     @SuppressWarnings("unchecked")
-    public List<UUID> claim(UUID jobId, int batch, String workerId, int limit) {
+    public List<UUID> claim(UUID jobId, int batch, String workerId, int limit, Duration affinityGrace,
+            Duration hintFreshness) {
         return getEntityManager().createNativeQuery("""
                 update host_run set state = 'RUNNING', claimed_by = :worker, heartbeat_at = now(),
                        started_at = now(), attempt = attempt + 1, version = version + 1
-                where id in (select id from host_run where job_id = :job and state = 'QUEUED' and batch = :batch
-                             order by ordinal limit :limit for update skip locked)
+                where id in (select r.id from host_run r
+                             where r.job_id = :job and r.state = 'QUEUED' and r.batch = :batch
+                               and (:grace = 0
+                                    or not exists (select 1 from ssh_session_hint h join job j on j.id = r.job_id
+                                                   where h.tenant_id = r.tenant_id and h.host_name = r.host_name
+                                                     and h.worker_id <> :worker
+                                                     and h.seen_at > now() - make_interval(secs => :fresh)
+                                                     and j.created_at > now() - make_interval(secs => :grace))
+                                    or exists (select 1 from ssh_session_hint m
+                                               where m.tenant_id = r.tenant_id and m.host_name = r.host_name
+                                                 and m.worker_id = :worker))
+                             order by r.ordinal limit :limit for update of r skip locked)
                 returning id""", UUID.class)
                 .setParameter("worker", workerId)
                 .setParameter("job", jobId)
                 .setParameter("batch", batch)
                 .setParameter("limit", limit)
+                .setParameter("grace", affinityGrace.toMillis() / 1000.0)
+                .setParameter("fresh", hintFreshness.toMillis() / 1000.0)
                 .getResultList();
     }
 

@@ -41,6 +41,15 @@ public class HostRunService {
      */
     @Transactional
     public List<ClaimedRun> claim(String workerId, int capacity) {
+        return claim(workerId, capacity, Duration.ZERO, Duration.ZERO);
+    }
+
+    /**
+     * As {@link #claim(String, int)}, leaving runs of jobs younger than {@code affinityGrace} on hosts another worker
+     * holds a session to (per session hints newer than {@code hintFreshness}) to that worker.
+     */
+    @Transactional
+    public List<ClaimedRun> claim(String workerId, int capacity, Duration affinityGrace, Duration hintFreshness) {
         if (capacity <= 0) {
             return List.of();
         }
@@ -71,7 +80,8 @@ public class HostRunService {
             if (grant[i] == 0) {
                 continue;
             }
-            List<UUID> runIds = runs.claim(ids[i], runs.currentBatch(ids[i]), workerId, grant[i]);
+            List<UUID> runIds = runs.claim(ids[i], runs.currentBatch(ids[i]), workerId, grant[i], affinityGrace,
+                    hintFreshness);
             if (runIds.isEmpty()) {
                 continue;
             }

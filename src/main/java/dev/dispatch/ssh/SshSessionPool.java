@@ -114,8 +114,14 @@ public class SshSessionPool {
             String trust) {
     }
 
+    /** A host this process holds an open pooled session to, by tenant and inventory name. */
+    public record HeldSession(String tenantId, String hostName) {
+    }
+
     private final class Entry {
         final ReentrantLock lock = new ReentrantLock();
+        volatile String tenantId;
+        volatile String hostName;
         final Semaphore channels = new Semaphore(config.maxChannelsPerSession(), true);
         volatile ClientSession session;
         volatile long lastUsed = System.nanoTime();
@@ -140,6 +146,8 @@ public class SshSessionPool {
                 if (session == null || !session.isOpen() || session.isClosing()) {
                     session = connect(target);
                     entry.session = session;
+                    entry.tenantId = target.tenantId();
+                    entry.hostName = target.hostName();
                 }
                 entry.lastUsed = System.nanoTime();
                 return new Lease(entry, session);
@@ -326,6 +334,18 @@ public class SshSessionPool {
                 entry.lock.unlock();
             }
         });
+    }
+
+    /** The hosts this process holds open pooled sessions to (for connection affinity). */
+    public Set<HeldSession> heldSessions() {
+        Set<HeldSession> held = new java.util.HashSet<>();
+        for (Entry e : entries.values()) {
+            ClientSession session = e.session;
+            if (session != null && session.isOpen() && e.hostName != null) {
+                held.add(new HeldSession(e.tenantId, e.hostName));
+            }
+        }
+        return held;
     }
 
     /** Number of pooled sessions currently open. */

@@ -51,6 +51,18 @@ public interface WorkerConfig {
     @WithDefault("30s")
     Duration publishTimeout();
 
+    /**
+     * Connection affinity: for this long after a job is submitted, a worker leaves its runs on hosts another live
+     * worker holds an SSH session to (that worker takes them, reusing its session); after it, anyone may. 0 turns
+     * affinity off. Default 2s.
+     */
+    @WithDefault("2s")
+    Duration affinityGrace();
+
+    /** How often a worker publishes which hosts it holds sessions to (for affinity). Default 2s. */
+    @WithDefault("2s")
+    Duration sessionHintInterval();
+
     /** On shutdown, how long running commands may finish before they are cancelled. Default 30s. */
     @WithDefault("30s")
     Duration drainTimeout();

@@ -177,7 +177,8 @@ public class WorkerService {
         while (claiming) {
             try {
                 int free = config.maxConcurrentRuns() - active.get();
-                List<ClaimedRun> claimed = free > 0 ? runs.claim(workerId, Math.min(free, MAX_CLAIM)) : List.of();
+                List<ClaimedRun> claimed = free > 0 ? runs.claim(workerId, Math.min(free, MAX_CLAIM),
+                        config.affinityGrace(), SessionAffinity.freshness(config)) : List.of();
                 for (int i = 0; i < claimed.size(); i++) {
                     ClaimedRun run = claimed.get(i);
                     active.incrementAndGet();
