@@ -2,12 +2,20 @@ package dev.dispatch.ssh;
 
 import java.net.SocketAddress;
 import java.security.PublicKey;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.sshd.client.keyverifier.ServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.AttributeRepository;
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
+import org.apache.sshd.common.NamedFactory;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.session.SessionListener;
+import org.apache.sshd.common.signature.Signature;
 import org.apache.sshd.common.config.keys.OpenSshCertificate;
 
 /**
@@ -44,6 +52,32 @@ final class KnownHostsVerifier implements ServerKeyVerifier {
 
         AttributeRepository asContext() {
             return AttributeRepository.ofKeyValuePair(KEY, this);
+        }
+    }
+
+    /**
+     * Orders the host key algorithms a new session proposes as OpenSSH does after consulting known_hosts: certificate
+     * algorithms first only for hosts with a trusted certificate authority, plain key algorithms first otherwise, so
+     * that a host whose plain key is trusted is never asked for a certificate it may not be able to prove.
+     */
+    static final class AlgorithmOrder implements SessionListener {
+        @Override
+        public void sessionEstablished(Session session) {
+            if (!(session instanceof ClientSession client)) {
+                return;
+            }
+            // The session's own connection context is set only after this callback; the I/O session has it already.
+            AttributeRepository context = client.getConnectionContext();
+            if (context == null && session.getIoSession().getAttribute(AttributeRepository.class)
+                    instanceof AttributeRepository connection) {
+                context = connection;
+            }
+            HostKeyCheck check = context == null ? null : context.getAttribute(HostKeyCheck.KEY);
+            boolean certificatesFirst = check != null && !check.authorities.isEmpty();
+            List<NamedFactory<Signature>> ordered = new ArrayList<>(session.getSignatureFactories());
+            ordered.sort(Comparator.comparing(
+                    (NamedFactory<Signature> f) -> KeyUtils.isCertificateAlgorithm(f.getName()) != certificatesFirst));
+            session.setSignatureFactories(ordered);
         }
     }
 

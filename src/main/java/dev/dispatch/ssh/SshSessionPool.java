@@ -375,6 +375,7 @@ public class SshSessionPool {
     private SshClient createClient() {
         SshClient c = SshClient.setUpDefaultClient();
         c.setServerKeyVerifier(new KnownHostsVerifier());
+        c.addSessionListener(new KnownHostsVerifier.AlgorithmOrder());
         c.setHostConfigEntryResolver(HostConfigEntryResolver.EMPTY);
         c.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
         c.setPasswordIdentityProvider(PasswordIdentityProvider.EMPTY_PASSWORDS_PROVIDER);
@@ -383,6 +384,9 @@ public class SshSessionPool {
         CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(c, 4);
         CoreModuleProperties.IDLE_TIMEOUT.set(c, Duration.ZERO);
         CoreModuleProperties.AUTH_TIMEOUT.set(c, config.connectTimeout());
+        // As OpenSSH does: a host certificate that is invalid here (e.g. its principals do not name the address
+        // connected to, as through a jump host's forward) is ignored and its plain key checked instead.
+        CoreModuleProperties.ABORT_ON_INVALID_CERTIFICATE.set(c, false);
         if (config.nioWorkers() > 0) {
             CoreModuleProperties.NIO_WORKERS.set(c, config.nioWorkers());
         }

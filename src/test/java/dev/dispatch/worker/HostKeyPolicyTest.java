@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Test;
 class HostKeyPolicyTest {
     private static CustomSshd other;
     private static CustomSshd certified;
+    private static CustomSshd misnamed;
     private static CustomSshd.Authority authority;
     private static CustomSshd.Authority strangeAuthority;
 
@@ -52,6 +53,8 @@ class HostKeyPolicyTest {
                 List.of());
         certified = CustomSshd.start(dir.resolve("certified"), "127.0.3.2", Fleet.get().userPrivateKey(), authority,
                 List.of("127.0.3.2", "certified.dispatch.test"), List.of());
+        misnamed = CustomSshd.start(dir.resolve("misnamed"), "127.0.3.3", Fleet.get().userPrivateKey(), authority,
+                List.of("elsewhere.dispatch.test"), List.of());
     }
 
     @AfterAll
@@ -61,6 +64,9 @@ class HostKeyPolicyTest {
         }
         if (certified != null) {
             certified.close();
+        }
+        if (misnamed != null) {
+            misnamed.close();
         }
     }
 
@@ -220,6 +226,23 @@ class HostKeyPolicyTest {
         assertThat(runState(tenant, "signed")).isEqualTo("SUCCEEDED");
         assertThat(runState(tenant, "stranger")).isEqualTo("HOST_KEY_REJECTED");
         assertThat(runState(tenant, "revoked")).isEqualTo("HOST_KEY_REJECTED");
+    }
+
+    @Test
+    void aCertificateForAnotherNameFallsBackToThePlainKey() {
+        Tenants tenant = Tenants.fresh();
+        tenant.putCredential("key", Fleet.get().userPrivateKey());
+        putHost(tenant, "ca-only", misnamed.address(), misnamed.port(), Map.of()).statusCode(200);
+        putHost(tenant, "pinned", misnamed.address(), misnamed.port(), Map.of()).statusCode(200);
+        putKnownHostsText(tenant, "ca-only", "@cert-authority * " + authority.publicKeyLine() + "\n");
+        putKnownHostsText(tenant, "pinned", misnamed.address() + " " + misnamed.hostKeyLine() + "\n");
+
+        String jobId = submit(tenant, "ca-only");
+        Jobs.awaitFinished(tenant, jobId);
+        Map<String, Object> run = Jobs.onlyRun(tenant, jobId);
+        assertThat(run).containsEntry("state", "HOST_KEY_REJECTED");
+        assertThat((String) run.get("error")).contains(fingerprintOf(misnamed.hostKeyLine()));
+        assertThat(runState(tenant, "pinned")).isEqualTo("SUCCEEDED");
     }
 
     private static io.restassured.response.ValidatableResponse putHost(Tenants tenant, String name, String address,
