@@ -491,7 +491,8 @@ public class HostImportService {
                     + " '.', '_' or '-', starting with a letter or digit"));
             return null;
         }
-        return new HostEntry(field, name, new HostSpec(host, c.port(), c.user(), c.credential(), null, null, null, null),
+        return new HostEntry(field, name,
+                new HostSpec(host, c.port(), c.user(), c.credential(), null, null, null, null),
                 c.identityFile(), true);
     }
 
@@ -514,8 +515,7 @@ public class HostImportService {
                         + " digits, '.', '_' or '-', starting with a letter or digit"));
                 continue;
             }
-            if (e.proxyJump() != null && e.proxyJump().contains("@") || e.proxyJump() != null
-                    && e.proxyJump().contains(":")) {
+            if (e.proxyJump() != null && (e.proxyJump().contains("@") || e.proxyJump().contains(":"))) {
                 v.add(new Violation(field + ".proxyJump", "jump hosts must be Host aliases of this file or inventory"
                         + " hosts (without user@ or :port)"));
             }

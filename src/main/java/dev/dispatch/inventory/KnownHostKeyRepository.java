@@ -20,7 +20,8 @@ public class KnownHostKeyRepository implements PanacheRepositoryBase<KnownHostKe
 
     /** Serialises writers of one host's keys until the transaction ends (a transaction-scoped advisory lock). */
     public void lockHost(String tenantId, String hostName) {
-        getEntityManager().createNativeQuery("select pg_advisory_xact_lock(hashtext('known-host:' || :tenant || '/' || :host))")
+        getEntityManager()
+                .createNativeQuery("select pg_advisory_xact_lock(hashtext('known-host:' || :tenant || '/' || :host))")
                 .setParameter("tenant", tenantId).setParameter("host", hostName).getSingleResult();
     }
 

@@ -15,8 +15,8 @@ import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.security.KeyPair;
 import java.security.PublicKey;
-import java.util.ArrayList;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,8 +41,9 @@ import org.jboss.logging.Logger;
 /**
  * The process's one {@link SshClient} and its pool of authenticated sessions, keyed by tenant, user, address, port,
  * credential, trusted host keys, host key policy and jump chain. A target with jump hosts gets its own chain of jump
- * sessions (each hop strictly checked and authenticated with its own credential), closed with the target's session. One handshake per key at a time; channels share a session up to a limit; idle
- * sessions are closed. Thread-safe; callers on virtual threads may block.
+ * sessions (each hop strictly checked and authenticated with its own credential), closed with the target's session.
+ * One handshake per key at a time; channels share a session up to a limit; idle sessions are closed. Thread-safe;
+ * callers on virtual threads may block.
  *
  * <p>Metrics: {@code dispatch_ssh_handshake_seconds} (connect, key exchange and authentication, tagged
  * {@code outcome}: {@code success}, {@code unreachable}, {@code auth_failed}, {@code host_key_rejected},
@@ -317,7 +318,8 @@ public class SshSessionPool {
                 throw new SshFailureException(SshOutcome.AUTH_FAILED,
                         prefix + "server refused public key authentication for user " + target.user());
             }
-            throw new SshFailureException(SshOutcome.UNREACHABLE, prefix + describe(auth.getException(), target, where));
+            throw new SshFailureException(SshOutcome.UNREACHABLE,
+                    prefix + describe(auth.getException(), target, where));
         } catch (SshFailureException | RuntimeException e) {
             if (session != null) {
                 session.close(true);
