@@ -39,7 +39,8 @@ public class HostResource {
             throw InvalidRequestException.of("body", "a host body is required");
         }
         return HostResponse.from(inventory.putHost(caller.caller(), name, new InventoryService.HostSpec(body.address(),
-                body.port(), body.user(), body.credential(), body.labels(), body.groups(), body.hostKeyPolicy())));
+                body.port(), body.user(), body.credential(), body.labels(), body.groups(), body.hostKeyPolicy(),
+                body.proxyJump())));
     }
 
     /** One host. */

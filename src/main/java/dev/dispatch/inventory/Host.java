@@ -45,6 +45,10 @@ public class Host extends PanacheEntityBase {
     @Column(name = "host_key_policy")
     public String hostKeyPolicy;
 
+    /** Jump hosts (inventory names of the same tenant, comma-separated, first hop first), or null. */
+    @Column(name = "proxy_jump")
+    public String proxyJump;
+
     @Column(name = "created_at", nullable = false, updatable = false)
     public Instant createdAt;
 

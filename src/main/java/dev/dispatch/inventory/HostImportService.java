@@ -46,7 +46,7 @@ public class HostImportService {
     private static final Set<String> TOML_ROOT = Set.of("defaults", "hosts", "groups");
     private static final Set<String> TOML_DEFAULTS = Set.of("port", "user", "credential", "labels", "hostKeyPolicy");
     private static final Set<String> TOML_HOST = Set.of("address", "port", "user", "credential", "labels", "groups",
-            "hostKeyPolicy");
+            "hostKeyPolicy", "proxyJump");
     private static final Set<String> TOML_GROUP = Set.of("members", "selector");
     private static final Set<String> YAML_ROOT = Set.of("defaults", "clusters");
     private static final Set<String> YAML_DEFAULTS = Set.of("user", "port", "ssh_key", "key_path", "credential",
@@ -98,7 +98,8 @@ public class HostImportService {
             return Objects.equals(spec.address(), other.spec.address()) && Objects.equals(spec.port(),
                     other.spec.port()) && Objects.equals(spec.user(), other.spec.user())
                     && Objects.equals(spec.credential(), other.spec.credential())
-                    && Objects.equals(identityFile, other.identityFile);
+                    && Objects.equals(identityFile, other.identityFile)
+                    && Objects.equals(spec.proxyJump(), other.spec.proxyJump());
         }
     }
 
@@ -168,9 +169,14 @@ public class HostImportService {
         Set<String> reported = new HashSet<>();
         violations.forEach(v -> reported.add(v.field()));
         List<Violation> more = new ArrayList<>();
+        boolean offAllowed = tenants.lockSettings(caller.tenantId()).allowHostKeyPolicyOff();
         for (HostEntry entry : byName.values()) {
-            inventory.validateHost(entry.field() + ".", specs.get(entry.name()),
+            HostSpec spec = specs.get(entry.name());
+            inventory.validateHost(entry.field() + ".", spec,
                     c -> knownCredentials.contains(c) || c.equals(defaultCredential), more);
+            inventory.validateJumps(entry.field() + ".", entry.name(), spec,
+                    h -> byName.containsKey(h) || existing.containsKey(h), more);
+            InventoryService.validatePolicy(entry.field() + ".", spec, offAllowed, more);
         }
         for (GroupEntry group : parsed.groups()) {
             inventory.validateGroup(group.field() + ".", group.spec(),
@@ -227,12 +233,16 @@ public class HostImportService {
         String credential = spec.credential() != null ? spec.credential() : defaultCredential;
         if (!entry.connectionOnly()) {
             return new HostSpec(spec.address(), spec.port(), spec.user(), credential, spec.labels(), spec.groups(),
-                    spec.hostKeyPolicy());
+                    spec.hostKeyPolicy(), spec.proxyJump());
         }
         Map<String, String> labels = new LinkedHashMap<>();
         List<String> hostGroups = List.of();
         String policy = null;
+        String jump = spec.proxyJump();
         if (current != null) {
+            if (jump == null) {
+                jump = current.proxyJump;
+            }
             if (current.labels != null) {
                 labels.putAll(current.labels);
             }
@@ -245,7 +255,7 @@ public class HostImportService {
         if (entry.identityFile() != null) {
             labels.put(IDENTITY_FILE_LABEL, entry.identityFile());
         }
-        return new HostSpec(spec.address(), spec.port(), spec.user(), credential, labels, hostGroups, policy);
+        return new HostSpec(spec.address(), spec.port(), spec.user(), credential, labels, hostGroups, policy, jump);
     }
 
     /** One entry per host name; a name defined twice differently is a violation, identical repeats merge. */
@@ -272,7 +282,7 @@ public class HostImportService {
         List<Violation> v = p.violations();
         onlyKeys(root, "", TOML_ROOT, v);
         JsonNode defaults = root.get("defaults");
-        HostSpec base = new HostSpec(null, null, null, null, Map.of(), null, null);
+        HostSpec base = new HostSpec(null, null, null, null, Map.of(), null, null, null);
         if (defaults != null) {
             if (!defaults.isObject()) {
                 v.add(new Violation("defaults", "must be a table"));
@@ -280,7 +290,7 @@ public class HostImportService {
                 onlyKeys(defaults, "defaults", TOML_DEFAULTS, v);
                 base = new HostSpec(null, integer(defaults, "port", "defaults", v), text(defaults, "user", "defaults",
                         v), text(defaults, "credential", "defaults", v), stringMap(defaults, "labels", "defaults", v),
-                        null, text(defaults, "hostKeyPolicy", "defaults", v));
+                        null, text(defaults, "hostKeyPolicy", "defaults", v), null);
             }
         }
         JsonNode hostTable = root.get("hosts");
@@ -309,7 +319,7 @@ public class HostImportService {
                         or(integer(h, "port", field, v), base.port()), or(text(h, "user", field, v), base.user()),
                         or(text(h, "credential", field, v), base.credential()), labels,
                         stringList(h, "groups", field, v), or(text(h, "hostKeyPolicy", field, v),
-                                base.hostKeyPolicy()));
+                                base.hostKeyPolicy()), text(h, "proxyJump", field, v));
                 p.hosts().add(new HostEntry(field, e.getKey(), spec, null, false));
             }
         }
@@ -481,7 +491,8 @@ public class HostImportService {
                     + " '.', '_' or '-', starting with a letter or digit"));
             return null;
         }
-        return new HostEntry(field, name, new HostSpec(host, c.port(), c.user(), c.credential(), null, null, null),
+        return new HostEntry(field, name,
+                new HostSpec(host, c.port(), c.user(), c.credential(), null, null, null, null),
                 c.identityFile(), true);
     }
 
@@ -504,9 +515,9 @@ public class HostImportService {
                         + " digits, '.', '_' or '-', starting with a letter or digit"));
                 continue;
             }
-            if (e.proxyJump() != null) {
-                v.add(new Violation(field + ".proxyJump", "jump hosts are not supported; list hosts dispatch can"
-                        + " reach directly"));
+            if (e.proxyJump() != null && (e.proxyJump().contains("@") || e.proxyJump().contains(":"))) {
+                v.add(new Violation(field + ".proxyJump", "jump hosts must be Host aliases of this file or inventory"
+                        + " hosts (without user@ or :port)"));
             }
             String address = e.alias();
             if (e.hostName() != null) {
@@ -517,7 +528,7 @@ public class HostImportService {
                 }
             }
             p.hosts().add(new HostEntry(field, e.alias(), new HostSpec(address, e.port(), e.user(), null, null, null,
-                    null), e.identityFile(), true));
+                    null, e.proxyJump()), e.identityFile(), true));
         }
         return p;
     }

@@ -5,9 +5,11 @@ import dev.dispatch.InvalidRequestException.Violation;
 import dev.dispatch.audit.AuditService;
 import dev.dispatch.ssh.InvalidKeyMaterialException;
 import dev.dispatch.ssh.SshKeys;
+import dev.dispatch.ssh.HostKeyPolicy;
 import dev.dispatch.ssh.SshTarget;
 import dev.dispatch.tenancy.Caller;
 import dev.dispatch.tenancy.TenantService;
+import dev.dispatch.tenancy.TenantSettings;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.time.Instant;
@@ -34,6 +36,8 @@ import java.util.regex.Pattern;
 public class InventoryService {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
     private static final List<String> POLICIES = List.of("strict", "accept-new", "off");
+    /** Longest jump chain a host may name. */
+    static final int MAX_JUMPS = 8;
 
     private final HostRepository hosts;
     private final HostGroupRepository groups;
@@ -56,7 +60,7 @@ public class InventoryService {
 
     /** A host as a client describes it. */
     public record HostSpec(String address, Integer port, String user, String credential, Map<String, String> labels,
-            List<String> groups, String hostKeyPolicy) {
+            List<String> groups, String hostKeyPolicy, String proxyJump) {
     }
 
     /**
@@ -107,10 +111,11 @@ public class InventoryService {
         Set<String> known = credentialNamesLocked(caller.tenantId(),
                 spec.credential() == null ? List.of() : List.of(spec.credential()));
         validateHost("", spec, known::contains, violations);
+        validateJumps("", name, spec, jump -> hosts.findByName(caller.tenantId(), jump).isPresent(), violations);
+        validatePolicy("", spec, tenants.lockSettings(caller.tenantId()).allowHostKeyPolicyOff(), violations);
         if (!violations.isEmpty()) {
             throw new InvalidRequestException(violations);
         }
-        tenants.ensureExists(caller.tenantId());
         return upsertHost(caller, name, spec, Map.of()).value();
     }
 
@@ -200,8 +205,6 @@ public class InventoryService {
         }
         if (spec.hostKeyPolicy() != null && !POLICIES.contains(spec.hostKeyPolicy())) {
             violations.add(new Violation(prefix + "hostKeyPolicy", "must be one of " + POLICIES));
-        } else if (spec.hostKeyPolicy() != null && !spec.hostKeyPolicy().equals("strict")) {
-            violations.add(new Violation(prefix + "hostKeyPolicy", "only 'strict' is supported by this version"));
         }
         if (spec.labels() != null) {
             spec.labels().forEach((key, value) -> {
@@ -217,6 +220,53 @@ public class InventoryService {
                 checkName(prefix + "groups[" + i + "]", spec.groups().get(i), violations);
             }
         }
+    }
+
+    /**
+     * Checks a host's {@code proxyJump}: comma-separated names of other hosts of the tenant, at most
+     * {@value #MAX_JUMPS}, none repeated. {@code hostExists} decides whether a name is (or will be) a host.
+     */
+    void validateJumps(String prefix, String name, HostSpec spec, Predicate<String> hostExists,
+            List<Violation> violations) {
+        if (spec.proxyJump() == null) {
+            return;
+        }
+        List<String> chain = jumpChain(spec.proxyJump());
+        String field = prefix + "proxyJump";
+        if (chain.isEmpty()) {
+            violations.add(new Violation(field, "must name at least one jump host (or be omitted)"));
+        } else if (chain.size() > MAX_JUMPS) {
+            violations.add(new Violation(field, "at most " + MAX_JUMPS + " jump hosts"));
+        } else if (new HashSet<>(chain).size() != chain.size()) {
+            violations.add(new Violation(field, "names a jump host twice"));
+        }
+        for (String jump : chain) {
+            if (!isValidName(jump)) {
+                violations.add(new Violation(field, "'" + jump + "' is not an inventory host name (user@ and :port"
+                        + " are set on the jump host itself)"));
+            } else if (jump.equals(name)) {
+                violations.add(new Violation(field, "a host cannot be its own jump host"));
+            } else if (!hostExists.test(jump)) {
+                violations.add(new Violation(field, "no host named '" + jump + "'"));
+            }
+        }
+    }
+
+    /** Checks that a host uses the host key policy {@code off} only where the tenant's admin allowed it. */
+    static void validatePolicy(String prefix, HostSpec spec, boolean offAllowed, List<Violation> violations) {
+        if ("off".equals(spec.hostKeyPolicy()) && !offAllowed) {
+            violations.add(new Violation(prefix + "hostKeyPolicy", "'off' is not allowed in this tenant; its admin"
+                    + " must first set allowHostKeyPolicyOff (PUT /api/v1/tenant)"));
+        }
+    }
+
+    /** The names of a {@code proxyJump} value, first hop first. */
+    static List<String> jumpChain(String proxyJump) {
+        List<String> chain = new ArrayList<>();
+        for (String part : proxyJump.split(",", -1)) {
+            chain.add(part.strip());
+        }
+        return chain.size() == 1 && chain.get(0).isEmpty() ? List.of() : chain;
     }
 
     /** Writes a host that {@link #validateHost} accepted, and its audit record; {@code via} adds audit details. */
@@ -238,6 +288,7 @@ public class InventoryService {
         host.labels = spec.labels() == null ? Map.of() : new LinkedHashMap<>(spec.labels());
         host.groups = spec.groups() == null ? List.of() : List.copyOf(new LinkedHashSet<>(spec.groups()));
         host.hostKeyPolicy = spec.hostKeyPolicy();
+        host.proxyJump = spec.proxyJump() == null ? null : String.join(",", jumpChain(spec.proxyJump()));
         host.updatedAt = now;
         if (created) {
             hosts.persist(host);
@@ -246,9 +297,63 @@ public class InventoryService {
         details.put("address", host.address);
         details.put("port", host.port);
         details.put("user", host.user);
+        if (host.hostKeyPolicy != null) {
+            details.put("hostKeyPolicy", host.hostKeyPolicy);
+        }
+        if (host.proxyJump != null) {
+            details.put("proxyJump", host.proxyJump);
+        }
         details.putAll(via);
         audit.record(caller, created ? "host.create" : "host.update", "host/" + name, "ok", details);
         return new Upsert<>(host, created);
+    }
+
+    // ---- tenant settings -------------------------------------------------------------------------------------
+
+    /**
+     * Changes the tenant's default host key policy and/or whether {@code off} is allowed (null: unchanged), audited
+     * as {@code tenant.update}. Withdrawing the permission is allowed while hosts still use {@code off}: their runs
+     * then end {@code HOST_KEY_REJECTED}; the audit record names them.
+     *
+     * @throws InvalidRequestException for an unknown policy, or a default of {@code off} that is not allowed
+     */
+    @Transactional
+    public TenantSettings putTenantSettings(Caller caller, String hostKeyPolicy, Boolean allowHostKeyPolicyOff) {
+        List<Violation> violations = new ArrayList<>();
+        if (hostKeyPolicy != null && !POLICIES.contains(hostKeyPolicy)) {
+            violations.add(new Violation("hostKeyPolicy", "must be one of " + POLICIES));
+        }
+        if (!violations.isEmpty()) {
+            throw new InvalidRequestException(violations);
+        }
+        TenantSettings current = tenants.lockSettings(caller.tenantId());
+        TenantSettings next = new TenantSettings(hostKeyPolicy == null ? current.hostKeyPolicy() : hostKeyPolicy,
+                allowHostKeyPolicyOff == null ? current.allowHostKeyPolicyOff() : allowHostKeyPolicyOff);
+        if (next.hostKeyPolicy().equals("off") && !next.allowHostKeyPolicyOff()) {
+            throw InvalidRequestException.of("hostKeyPolicy", "'off' is allowed only together with"
+                    + " allowHostKeyPolicyOff: true");
+        }
+        tenants.writeSettings(caller.tenantId(), next);
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("hostKeyPolicy", next.hostKeyPolicy());
+        details.put("allowHostKeyPolicyOff", next.allowHostKeyPolicyOff());
+        details.put("before", Map.of("hostKeyPolicy", current.hostKeyPolicy(),
+                "allowHostKeyPolicyOff", current.allowHostKeyPolicyOff()));
+        if (!next.allowHostKeyPolicyOff()) {
+            List<String> stillOff = hosts.listForTenant(caller.tenantId()).stream()
+                    .filter(h -> "off".equals(h.hostKeyPolicy)).map(h -> h.name).toList();
+            if (!stillOff.isEmpty()) {
+                details.put("hostsNowRejected", stillOff);
+            }
+        }
+        audit.record(caller, "tenant.update", "tenant", "ok", details);
+        return next;
+    }
+
+    /** The tenant's settings (defaults for a tenant never configured). */
+    @Transactional
+    public TenantSettings tenantSettings(String tenantId) {
+        return tenants.settings(tenantId);
     }
 
     // ---- groups ----------------------------------------------------------------------------------------------
@@ -617,8 +722,12 @@ public class InventoryService {
     }
 
     /**
-     * Everything needed to connect to the tenant's host now: address, login, decrypted credential, trusted keys.
-     * Empty when the host no longer exists.
+     * Everything needed to connect to the tenant's host now: address, login, decrypted credential, trusted keys,
+     * certificate authorities, the effective host key policy (the host's, else the tenant's default;
+     * {@link HostKeyPolicy#OFF_FORBIDDEN} when that is {@code off} without the tenant's permission) and its jump hosts
+     * (each resolved the same way, always strict). Empty when the host no longer exists.
+     *
+     * @throws MissingJumpHostException when a jump host the host names is no longer in the inventory
      */
     @Transactional
     public Optional<SshTarget> resolveTarget(String tenantId, String hostName) {
@@ -627,6 +736,24 @@ public class InventoryService {
             return Optional.empty();
         }
         Host host = found.get();
+        TenantSettings settings = tenants.settings(tenantId);
+        String policy = host.hostKeyPolicy != null ? host.hostKeyPolicy : settings.hostKeyPolicy();
+        HostKeyPolicy effective = HostKeyPolicy.fromWire(policy);
+        if (effective == HostKeyPolicy.OFF && !settings.allowHostKeyPolicyOff()) {
+            effective = HostKeyPolicy.OFF_FORBIDDEN;
+        }
+        List<SshTarget> jumps = new ArrayList<>();
+        if (host.proxyJump != null) {
+            for (String jumpName : jumpChain(host.proxyJump)) {
+                Host jump = hosts.findByName(tenantId, jumpName)
+                        .orElseThrow(() -> new MissingJumpHostException(hostName, jumpName));
+                jumps.add(target(tenantId, jump, HostKeyPolicy.STRICT, List.of()));
+            }
+        }
+        return Optional.of(target(tenantId, host, effective, jumps));
+    }
+
+    private SshTarget target(String tenantId, Host host, HostKeyPolicy policy, List<SshTarget> jumps) {
         String key = null;
         String passphrase = null;
         if (host.credential != null) {
@@ -639,15 +766,79 @@ public class InventoryService {
         }
         List<String> trusted = new ArrayList<>();
         List<String> revoked = new ArrayList<>();
-        for (KnownHostKey k : knownKeys.forHost(tenantId, hostName)) {
+        List<String> authorities = new ArrayList<>();
+        for (KnownHostKey k : knownKeys.forHost(tenantId, host.name)) {
             if ("revoked".equals(k.marker)) {
                 revoked.add(k.publicKey);
+            } else if ("cert-authority".equals(k.marker)) {
+                authorities.add(k.publicKey);
             } else if (k.marker == null) {
                 trusted.add(k.publicKey);
             }
         }
-        return Optional.of(new SshTarget(tenantId, host.name, host.address, host.port, host.user, key, passphrase,
-                trusted, revoked));
+        return new SshTarget(tenantId, host.name, host.address, host.port, host.user, key, passphrase, trusted,
+                revoked, authorities, policy, jumps, null);
+    }
+
+    /**
+     * Stores {@code publicKey} as the trusted key of a host under {@code accept-new} that has no key yet, and audits
+     * it ({@code known-host.accepted}) in the same short transaction. Concurrent first contacts are serialised per
+     * host; a repeat of the same key is a no-op.
+     *
+     * @return true when the key is (now) trusted for the host, false when another key was stored meanwhile
+     */
+    @Transactional
+    public boolean acceptFirstHostKey(Caller actor, String hostName, String publicKey) {
+        String tenantId = actor.tenantId();
+        tenants.ensureExists(tenantId);
+        knownKeys.lockHost(tenantId, hostName);
+        List<KnownHostKey> existing = knownKeys.forHost(tenantId, hostName);
+        for (KnownHostKey k : existing) {
+            if (k.marker == null && k.publicKey.equals(publicKey)) {
+                return true;
+            }
+        }
+        if (existing.stream().anyMatch(k -> k.marker == null || "cert-authority".equals(k.marker))
+                || existing.stream().anyMatch(k -> k.publicKey.equals(publicKey))) {
+            return false;
+        }
+        SshKeys.HostKey parsed = SshKeys.parseHostKeys(List.of(publicKey)).get(0);
+        KnownHostKey row = new KnownHostKey();
+        row.id = UUID.randomUUID();
+        row.tenantId = tenantId;
+        row.hostName = hostName;
+        row.keyType = parsed.type();
+        row.publicKey = parsed.publicKey();
+        row.fingerprint = parsed.fingerprint();
+        row.createdAt = Instant.now();
+        row.createdBy = actor.subject();
+        if (!knownKeys.insertIfAbsent(row)) {
+            return true;
+        }
+        audit.record(actor, "known-host.accepted", "host/" + hostName, "ok",
+                Map.of("fingerprint", parsed.fingerprint(), "type", parsed.type(), "policy", "accept-new"));
+        return true;
+    }
+
+    /**
+     * Audits one use of a host whose key was not verified (policy {@code off}) as {@code host-key.unverified}, with
+     * the presented key's fingerprint.
+     */
+    @Transactional
+    public void recordUnverifiedHostKey(Caller actor, String hostName, String fingerprint) {
+        tenants.ensureExists(actor.tenantId());
+        audit.record(actor, "host-key.unverified", "host/" + hostName, "ok",
+                Map.of("fingerprint", fingerprint, "policy", "off"));
+    }
+
+    /** Audits a run's rejected host key as {@code host-key.rejected}; {@code reason} names the presented key. */
+    @Transactional
+    public void recordRejectedHostKey(Caller actor, String hostName, String policy, String reason) {
+        tenants.ensureExists(actor.tenantId());
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("policy", policy);
+        details.put("reason", reason == null ? "" : reason);
+        audit.record(actor, "host-key.rejected", "host/" + hostName, "rejected", details);
     }
 
     /** Whether {@code name} is a valid name for a host, group or credential. */

@@ -7,13 +7,16 @@ import io.quarkus.scheduler.Scheduled;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.security.KeyPair;
+import java.security.PublicKey;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,16 +33,21 @@ import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
 import org.apache.sshd.client.future.AuthFuture;
 import org.apache.sshd.client.future.ConnectFuture;
 import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.client.session.forward.ExplicitPortForwardingTracker;
+import org.apache.sshd.common.config.keys.OpenSshCertificate;
 import org.apache.sshd.common.io.nio2.Nio2ServiceFactoryFactory;
 import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
+import org.apache.sshd.common.util.net.SshdSocketAddress;
 import org.apache.sshd.common.util.threads.SshThreadPoolExecutor;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.jboss.logging.Logger;
 
 /**
  * The process's one {@link SshClient} and its pool of authenticated sessions, keyed by tenant, user, address, port,
- * credential and trusted host keys. One handshake per key at a time; channels share a session up to a limit; idle
- * sessions are closed. Thread-safe; callers on virtual threads may block.
+ * credential, trusted host keys, host key policy and jump chain. A target with jump hosts gets its own chain of jump
+ * sessions (each hop strictly checked and authenticated with its own credential), closed with the target's session.
+ * One handshake per key at a time; channels share a session up to a limit; idle sessions are closed. Thread-safe;
+ * callers on virtual threads may block.
  *
  * <p>Metrics: {@code dispatch_ssh_handshake_seconds} (connect, key exchange and authentication, tagged
  * {@code outcome}: {@code success}, {@code unreachable}, {@code auth_failed}, {@code host_key_rejected},
@@ -56,13 +64,21 @@ public class SshSessionPool {
 
     private final SshConfig config;
     private final MeterRegistry metrics;
+    private final HostKeyGate gate;
     private final Map<PoolKey, Entry> entries = new ConcurrentHashMap<>();
     private final Semaphore handshakes;
     private volatile SshClient client;
 
+    /** A pool that stores no first keys and audits nothing ({@link HostKeyGate#NONE}), for tests outside CDI. */
     public SshSessionPool(SshConfig config, MeterRegistry metrics) {
+        this(config, metrics, HostKeyGate.NONE);
+    }
+
+    @Inject
+    public SshSessionPool(SshConfig config, MeterRegistry metrics, HostKeyGate gate) {
         this.config = config;
         this.metrics = metrics;
+        this.gate = gate;
         this.handshakes = new Semaphore(config.maxConcurrentHandshakes(), true);
     }
 
@@ -128,17 +144,21 @@ public class SshSessionPool {
     }
 
     /**
-     * Leases an authenticated session to the target, connecting if the pool has none open.
+     * Leases an authenticated session to the target, connecting (through its jump hosts, if any) if the pool has
+     * none open. Under policy {@code off} each lease is reported to the {@link HostKeyGate} as one unverified use.
      *
      * @throws SshFailureException classified as UNREACHABLE, AUTH_FAILED or HOST_KEY_REJECTED
      */
     Lease lease(SshTarget target) throws SshFailureException, InterruptedException {
+        if (target.hostKeyPolicy() == HostKeyPolicy.OFF_FORBIDDEN) {
+            throw new SshFailureException(SshOutcome.HOST_KEY_REJECTED, "host key policy 'off' of host "
+                    + target.hostName() + " is not allowed: the tenant's admin has not enabled allowHostKeyPolicyOff");
+        }
         PoolKey key = new PoolKey(target.tenantId(), target.user(), target.address(), target.port(),
-                SshKeys.digest(target.privateKey(), target.passphrase()),
-                SshKeys.digest(String.join("\n", target.trustedHostKeys()), "revoked",
-                        String.join("\n", target.revokedHostKeys())));
+                SshKeys.digest(target.privateKey(), target.passphrase()), trustDigest(target));
         Entry entry = entries.computeIfAbsent(key, k -> new Entry());
         entry.channels.acquire();
+        Lease lease;
         try {
             entry.lock.lockInterruptibly();
             try {
@@ -150,7 +170,7 @@ public class SshSessionPool {
                     entry.hostName = target.hostName();
                 }
                 entry.lastUsed = System.nanoTime();
-                return new Lease(entry, session);
+                lease = new Lease(entry, session);
             } finally {
                 entry.lock.unlock();
             }
@@ -158,28 +178,113 @@ public class SshSessionPool {
             entry.channels.release();
             throw e;
         }
+        if (target.hostKeyPolicy() == HostKeyPolicy.OFF) {
+            try {
+                gate.unverifiedUse(target, SshKeys.fingerprint(plainKey(lease.session().getServerKey())));
+            } catch (RuntimeException e) {
+                lease.close();
+                throw e;
+            }
+        }
+        return lease;
     }
 
+    /** Everything that decides whether a pooled session may serve the target, besides login and credential. */
+    private static String trustDigest(SshTarget target) {
+        StringBuilder jumps = new StringBuilder();
+        for (SshTarget hop : target.jumps()) {
+            jumps.append(hop.user()).append('@').append(hop.address()).append(':').append(hop.port()).append('/')
+                    .append(SshKeys.digest(hop.privateKey(), hop.passphrase())).append('/')
+                    .append(trustDigest(hop)).append(',');
+        }
+        return SshKeys.digest(String.join("\n", target.trustedHostKeys()), "revoked",
+                String.join("\n", target.revokedHostKeys()), "ca", String.join("\n", target.certAuthorities()),
+                target.hostKeyPolicy().name(), "jumps", jumps.toString());
+    }
+
+    private static PublicKey plainKey(PublicKey key) {
+        return key instanceof OpenSshCertificate certificate ? certificate.getCertPubKey() : key;
+    }
+
+    /** Connects and authenticates the target through its jump hosts; jump sessions close with the target's. */
     private ClientSession connect(SshTarget target) throws SshFailureException, InterruptedException {
+        long budget = config.connectTimeout().toMillis() * (1 + target.jumps().size());
+        long deadline = System.currentTimeMillis() + budget;
+        if (!handshakes.tryAcquire(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new SshFailureException(SshOutcome.UNREACHABLE, "no handshake slot within "
+                    + config.connectTimeout().toMillis() + " ms");
+        }
+        Timer.Sample handshake = Timer.start(metrics);
+        String outcome = "interrupted";
+        List<ClientSession> hops = new ArrayList<>();
+        try {
+            ClientSession via = null;
+            String viaName = null;
+            for (SshTarget jump : target.jumps()) {
+                SshTarget hop = jump.withHostKeyPolicy(HostKeyPolicy.STRICT).withJumps(List.of());
+                via = connectHop(hop, via, viaName, deadline, "jump host " + hop.hostName() + ": ");
+                hops.add(via);
+                viaName = hop.hostName();
+            }
+            ClientSession session = connectHop(target, via, viaName, deadline, "");
+            if (!hops.isEmpty()) {
+                List<ClientSession> chain = List.copyOf(hops);
+                session.addCloseFutureListener(f -> closeAll(chain));
+            }
+            outcome = "success";
+            return session;
+        } catch (SshFailureException e) {
+            outcome = e.outcome().name().toLowerCase(java.util.Locale.ROOT);
+            closeAll(hops);
+            throw e;
+        } catch (InterruptedException e) {
+            closeAll(hops);
+            throw e;
+        } catch (RuntimeException e) {
+            outcome = "error";
+            closeAll(hops);
+            throw e;
+        } finally {
+            handshakes.release();
+            handshake.stop(Timer.builder("dispatch.ssh.handshake")
+                    .description("SSH connect, key exchange and authentication").tag("outcome", outcome)
+                    .serviceLevelObjectives(HANDSHAKE_BUCKETS).register(metrics));
+        }
+    }
+
+    private static void closeAll(List<ClientSession> sessions) {
+        for (int i = sessions.size() - 1; i >= 0; i--) {
+            sessions.get(i).close(true);
+        }
+    }
+
+    /**
+     * One hop: a TCP connection to the target (or, with {@code via}, a direct-tcpip forward through that session to
+     * the target's address as the jump host resolves it), key exchange, host key check and authentication.
+     */
+    private ClientSession connectHop(SshTarget target, ClientSession via, String viaName, long deadline,
+            String prefix) throws SshFailureException, InterruptedException {
         KeyPair identity;
         try {
             identity = SshKeys.keyPair(target.privateKey(), target.passphrase());
         } catch (InvalidKeyMaterialException e) {
-            throw new SshFailureException(SshOutcome.AUTH_FAILED, "credential unusable: " + e.getMessage());
+            throw new SshFailureException(SshOutcome.AUTH_FAILED, prefix + "credential unusable: " + e.getMessage());
         }
         var check = new KnownHostsVerifier.HostKeyCheck(target.hostName(), Set.copyOf(target.trustedHostKeys()),
-                Set.copyOf(target.revokedHostKeys()));
-        long budget = config.connectTimeout().toMillis();
-        long deadline = System.currentTimeMillis() + budget;
-        if (!handshakes.tryAcquire(budget, TimeUnit.MILLISECONDS)) {
-            throw new SshFailureException(SshOutcome.UNREACHABLE, "no handshake slot within " + budget + " ms");
-        }
+                Set.copyOf(target.revokedHostKeys()), Set.copyOf(target.certAuthorities()), target.hostKeyPolicy());
+        String where = target.address() + ":" + target.port() + (via == null ? "" : " through jump host " + viaName);
         ClientSession session = null;
-        Timer.Sample handshake = Timer.start(metrics);
-        String outcome = "interrupted";
         try {
-            ConnectFuture connect = client().connect(target.user(), target.address(), target.port(),
-                    check.asContext(), null);
+            String address = target.address();
+            int port = target.port();
+            if (via != null) {
+                // The jump host resolves and connects to the target; the local end listens on loopback only.
+                ExplicitPortForwardingTracker forward = via.createLocalPortForwardingTracker(
+                        new SshdSocketAddress("127.0.0.1", 0), new SshdSocketAddress(target.address(), target.port()));
+                address = forward.getBoundAddress().getHostName();
+                port = forward.getBoundAddress().getPort();
+            }
+            ConnectFuture connect = client().connect(target.user(), address, port, check.asContext(), null);
             boolean connected;
             try {
                 connected = connect.await(remaining(deadline));
@@ -190,36 +295,45 @@ public class SshSessionPool {
             if (!connected) {
                 connect.cancel();
                 throw new SshFailureException(SshOutcome.UNREACHABLE,
-                        "connect to " + target.address() + ":" + target.port() + " timed out after " + budget + " ms");
+                        prefix + "connect to " + where + " timed out after " + config.connectTimeout().toMillis()
+                                + " ms");
             }
             if (!connect.isConnected()) {
-                throw new SshFailureException(SshOutcome.UNREACHABLE, describe(connect.getException(), target));
+                throw new SshFailureException(SshOutcome.UNREACHABLE,
+                        prefix + describe(connect.getException(), target, where));
             }
             session = connect.getSession();
             session.addPublicKeyIdentity(identity);
             AuthFuture auth = session.auth();
             boolean done = auth.await(remaining(deadline));
             if (done && auth.isSuccess()) {
-                outcome = "success";
+                String untrusted = check.untrustedKey.get();
+                if (untrusted != null && target.hostKeyPolicy() == HostKeyPolicy.ACCEPT_NEW) {
+                    String fingerprint = SshKeys.fingerprint(plainKey(session.getServerKey()));
+                    if (!gate.acceptFirstKey(target, untrusted, fingerprint)) {
+                        throw new SshFailureException(SshOutcome.HOST_KEY_REJECTED, "host " + target.hostName()
+                                + " presented " + fingerprint + ", but another key was stored for it meanwhile");
+                    }
+                }
                 return session;
             }
             String rejection = check.rejection.get();
             if (rejection != null) {
-                throw new SshFailureException(SshOutcome.HOST_KEY_REJECTED, rejection);
+                throw new SshFailureException(SshOutcome.HOST_KEY_REJECTED, prefix + rejection);
             }
             if (!done) {
                 throw new SshFailureException(SshOutcome.UNREACHABLE,
-                        "handshake with " + target.address() + ":" + target.port() + " timed out after " + budget
+                        prefix + "handshake with " + where + " timed out after " + config.connectTimeout().toMillis()
                                 + " ms");
             }
             if (session.getServerKey() != null && refused(auth.getException())) {
                 throw new SshFailureException(SshOutcome.AUTH_FAILED,
-                        "server refused public key authentication for user " + target.user());
+                        prefix + "server refused public key authentication for user " + target.user());
             }
             // e.g. MINA's authentication timeout on a starved server: the key was never judged, so not AUTH_FAILED
-            throw new SshFailureException(SshOutcome.UNREACHABLE, describe(auth.getException(), target));
-        } catch (SshFailureException e) {
-            outcome = e.outcome().name().toLowerCase(java.util.Locale.ROOT);
+            throw new SshFailureException(SshOutcome.UNREACHABLE,
+                    prefix + describe(auth.getException(), target, where));
+        } catch (SshFailureException | RuntimeException e) {
             if (session != null) {
                 session.close(true);
             }
@@ -231,22 +345,10 @@ public class SshSessionPool {
             }
             throw (InterruptedException) new InterruptedException("interrupted while connecting").initCause(e);
         } catch (IOException e) {
-            outcome = "unreachable";
             if (session != null) {
                 session.close(true);
             }
-            throw new SshFailureException(SshOutcome.UNREACHABLE, describe(e, target));
-        } catch (RuntimeException e) {
-            outcome = "error";
-            if (session != null) {
-                session.close(true);
-            }
-            throw e;
-        } finally {
-            handshakes.release();
-            handshake.stop(Timer.builder("dispatch.ssh.handshake")
-                    .description("SSH connect, key exchange and authentication").tag("outcome", outcome)
-                    .serviceLevelObjectives(HANDSHAKE_BUCKETS).register(metrics));
+            throw new SshFailureException(SshOutcome.UNREACHABLE, prefix + describe(e, target, where));
         }
     }
 
@@ -254,12 +356,11 @@ public class SshSessionPool {
         return Math.max(1, deadline - System.currentTimeMillis());
     }
 
-    private static String describe(Throwable e, SshTarget target) {
+    private static String describe(Throwable e, SshTarget target, String where) {
         Throwable root = e;
         while (root != null && root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        String where = target.address() + ":" + target.port();
         if (root instanceof ConnectException) {
             return "connection refused by " + where;
         }
@@ -294,6 +395,7 @@ public class SshSessionPool {
     private SshClient createClient() {
         SshClient c = SshClient.setUpDefaultClient();
         c.setServerKeyVerifier(new KnownHostsVerifier());
+        c.addSessionListener(new KnownHostsVerifier.AlgorithmOrder());
         c.setHostConfigEntryResolver(HostConfigEntryResolver.EMPTY);
         c.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
         c.setPasswordIdentityProvider(PasswordIdentityProvider.EMPTY_PASSWORDS_PROVIDER);
@@ -302,6 +404,9 @@ public class SshSessionPool {
         CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(c, 4);
         CoreModuleProperties.IDLE_TIMEOUT.set(c, Duration.ZERO);
         CoreModuleProperties.AUTH_TIMEOUT.set(c, config.connectTimeout());
+        // As OpenSSH does: a host certificate that is invalid here (e.g. its principals do not name the address
+        // connected to, as through a jump host's forward) is ignored and its plain key checked instead.
+        CoreModuleProperties.ABORT_ON_INVALID_CERTIFICATE.set(c, false);
         int nioWorkers = config.nioWorkers() > 0 ? config.nioWorkers()
                 : CoreModuleProperties.NIO_WORKERS.getRequiredDefault();
         CoreModuleProperties.NIO_WORKERS.set(c, nioWorkers);

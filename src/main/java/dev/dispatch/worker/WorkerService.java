@@ -2,6 +2,7 @@ package dev.dispatch.worker;
 
 import dev.dispatch.DispatchConfig;
 import dev.dispatch.inventory.InventoryService;
+import dev.dispatch.inventory.MissingJumpHostException;
 import dev.dispatch.job.ClaimedRun;
 import dev.dispatch.job.HostResultEvent;
 import dev.dispatch.job.HostRunService;
@@ -12,6 +13,7 @@ import dev.dispatch.job.RunState;
 import dev.dispatch.ssh.CommandRunner;
 import dev.dispatch.ssh.ExecResult;
 import dev.dispatch.ssh.ExecSpec;
+import dev.dispatch.ssh.SshOutcome;
 import dev.dispatch.ssh.SshTarget;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -237,12 +239,17 @@ public class WorkerService {
     }
 
     private RunResult perform(ClaimedRun run, AtomicBoolean cancelled) {
-        Optional<SshTarget> resolved = inventory.resolveTarget(run.tenantId(), run.hostName());
+        Optional<SshTarget> resolved;
+        try {
+            resolved = inventory.resolveTarget(run.tenantId(), run.hostName());
+        } catch (MissingJumpHostException e) {
+            return RunResult.failedBeforeStart(RunState.UNREACHABLE, e.getMessage(), null, null, null);
+        }
         if (resolved.isEmpty()) {
             return RunResult.failedBeforeStart(RunState.FAILED,
                     "host " + run.hostName() + " is no longer in the inventory", null, null, null);
         }
-        SshTarget target = resolved.get();
+        SshTarget target = resolved.get().requestedBy(run.submittedBy());
         if (target.privateKey() == null) {
             return RunResult.failedBeforeStart(RunState.AUTH_FAILED,
                     "host " + run.hostName() + " has no usable credential", target.address(), target.port(),
@@ -258,6 +265,10 @@ public class WorkerService {
             result = runner.exec(target, new ExecSpec(run.request().command(),
                     input == null ? new byte[0] : input.getBytes(StandardCharsets.UTF_8), env, run.timeout()), output,
                     cancelled::get);
+        }
+        if (result.outcome() == SshOutcome.HOST_KEY_REJECTED) {
+            inventory.recordRejectedHostKey(KnownHostGate.actor(target), target.hostName(),
+                    target.hostKeyPolicy().wire(), result.error());
         }
         String error = result.error();
         if (!output.awaitPublished(config.publishTimeout())) {
