@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dispatch.testing.Fleet;
 import dev.dispatch.testing.Jobs;
+import dev.dispatch.testing.Management;
 import dev.dispatch.testing.OpenSshHosts;
 import dev.dispatch.testing.Tenants;
 import io.quarkus.test.junit.QuarkusTest;
@@ -149,7 +150,7 @@ class JobEventsTest {
 
     private static double openStreams() {
         Matcher m = Pattern.compile("(?m)^dispatch_event_subscribers(?:\\{[^}]*})? (\\S+)$")
-                .matcher(given().get("/q/metrics").then().statusCode(200).extract().asString());
+                .matcher(Management.request().get("/q/metrics").then().statusCode(200).extract().asString());
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }
 
