@@ -8,10 +8,16 @@ import dev.dispatch.testing.Jobs;
 import dev.dispatch.testing.OpenSshHosts;
 import dev.dispatch.testing.Tenants;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import io.restassured.response.Response;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -190,6 +196,28 @@ class FileJobTest {
         assertThat(audit.getList("items")).hasSize(1);
         assertThat(audit.getString("items[0].target")).isEqualTo("artifact/" + sha256(bytes));
         assertThat(audit.getString("items[0].outcome")).isEqualTo("created");
+    }
+
+    @Test
+    void refusesAnArtifactOverTheSizeLimitWhileStreamingIt() throws Exception {
+        Tenants tenant = Tenants.fresh();
+        byte[] bytes = random(8 * 1024 * 1024 + 1);
+        HttpRequest request = HttpRequest.newBuilder(URI.create(RestAssured.baseURI + ":" + RestAssured.port
+                + "/api/v1/artifacts"))
+                .header("Authorization", "Bearer " + tenant.token("dispatch-operator"))
+                .header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(bytes)))
+                .build();
+
+        HttpResponse<String> refused = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
+                .send(request, HttpResponse.BodyHandlers.ofString());
+
+        assertThat(refused.statusCode()).isEqualTo(413);
+        assertThat(refused.headers().firstValue("Content-Type")).hasValueSatisfying(
+                type -> assertThat(type).startsWith("application/problem+json"));
+        assertThat(refused.body()).contains("/artifact-too-large");
+        given().auth().oauth2(tenant.token("dispatch-viewer")).get("/api/v1/artifacts/" + sha256(bytes))
+                .then().statusCode(404);
     }
 
     @Test
