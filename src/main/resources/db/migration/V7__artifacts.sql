@@ -1,5 +1,5 @@
 -- Artifacts: content-addressed files per tenant, for large copies/updates and for files fetched from hosts.
--- The content is stored in 1 MiB chunk rows, written (and read) one short statement at a time, so neither an upload
+-- The content is stored in 256 KiB chunk rows, written (and read) one short statement at a time, so neither an upload
 -- nor an SFTP transfer ever holds a transaction or a whole file in memory. Chunks are staged under a fresh id before
 -- the SHA-256 is known; the artifact row then names them (or, when the tenant already has that content, they are
 -- dropped again).

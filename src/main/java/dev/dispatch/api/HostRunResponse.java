@@ -17,6 +17,7 @@ public record HostRunResponse(String host, RunState state, Integer exitCode, Str
     /** Maps a run. */
     public static HostRunResponse from(HostRun run) {
         return new HostRunResponse(run.hostName, run.state, run.exitCode, run.exitSignal, run.error, run.startedAt,
-                run.finishedAt, run.attempt, run.stdoutBytes, run.stderrBytes, run.changed, run.artifactSha256, run.address, run.port);
+                run.finishedAt, run.attempt, run.stdoutBytes, run.stderrBytes, run.changed, run.artifactSha256,
+                run.address, run.port);
     }
 }

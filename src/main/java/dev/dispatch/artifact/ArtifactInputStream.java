@@ -10,7 +10,7 @@ import javax.sql.DataSource;
 
 /**
  * Reads an artifact chunk by chunk, each with one short statement on a connection returned at once, so at most
- * one chunk (1 MiB) is in memory and no connection is held between reads. Not thread-safe.
+ * one chunk (256 KiB) is in memory and no connection is held between reads. Not thread-safe.
  */
 final class ArtifactInputStream extends InputStream {
     private final DataSource dataSource;

@@ -24,7 +24,7 @@ import javax.sql.DataSource;
 import org.jboss.logging.Logger;
 
 /**
- * The artifact store: files per tenant, named by their SHA-256, kept in PostgreSQL as 1 MiB chunk rows. Content
+ * The artifact store: files per tenant, named by their SHA-256, kept in PostgreSQL as 256 KiB chunk rows. Content
  * streams in and out chunk by chunk (never a whole file in memory) and no transaction is held while bytes travel:
  * chunks are staged first and become an artifact in one short transaction, together with its audit record.
  * A tenant only ever sees its own artifacts. Thread-safe.
@@ -87,7 +87,7 @@ public class ArtifactService {
         }
     }
 
-    /** A writer staging new content; finish it with {@link #register} or drop it with {@link ArtifactWriter#abort()}. */
+    /** A writer staging new content; end it with {@link #register} or {@link ArtifactWriter#abort()}. */
     public ArtifactWriter writer() {
         return new ArtifactWriter(dataSource);
     }
@@ -176,8 +176,9 @@ public class ArtifactService {
     @Scheduled(every = "1h", delayed = "10m", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void dropOrphanedChunks() {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement s = c.prepareStatement("delete from artifact_chunk k where k.created_at < "
-                        + "now() - interval '1 day' and not exists (select 1 from artifact a where a.id = k.artifact_id)")) {
+                PreparedStatement s = c.prepareStatement("delete from artifact_chunk k "
+                        + "where k.created_at < now() - interval '1 day' "
+                        + "and not exists (select 1 from artifact a where a.id = k.artifact_id)")) {
             int n = s.executeUpdate();
             if (n > 0) {
                 LOG.infof("dropped %d orphaned artifact chunk(s)", n);

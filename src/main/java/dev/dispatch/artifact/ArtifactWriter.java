@@ -21,7 +21,8 @@ import javax.sql.DataSource;
  * waits for that write, and later writes fail, so no chunk outlives an abort.
  */
 public final class ArtifactWriter extends OutputStream {
-    static final int CHUNK_SIZE = 1 << 20;
+    // Small enough that hundreds of concurrent transfers (each holding a chunk and the driver's copy) fit a worker.
+    static final int CHUNK_SIZE = 256 << 10;
 
     private final DataSource dataSource;
     private final UUID id = UUID.randomUUID();

@@ -31,7 +31,7 @@ public interface IntakeConfig {
     @Min(0)
     int maxInputBytes();
 
-    /** Largest inline {@code file.content} of a copy or update, in decoded bytes; bigger files go as artifacts. Default 1 MiB. */
+    /** Largest inline {@code file.content} of a copy or update, decoded; larger files are artifacts. Default 1 MiB. */
     @WithDefault("1048576")
     @Min(0)
     int maxInlineContentBytes();
