@@ -2,8 +2,12 @@ package dev.dispatch.api;
 
 import dev.dispatch.InvalidRequestException;
 import dev.dispatch.events.JobEventsService;
+import dev.dispatch.artifact.Artifact;
+import dev.dispatch.artifact.ArtifactService;
 import dev.dispatch.intake.JobIntakeService;
 import dev.dispatch.intake.SubmissionResult;
+import dev.dispatch.job.HostRun;
+import dev.dispatch.job.JobKind;
 import dev.dispatch.job.JobQueryService;
 import dev.dispatch.job.JobRequest;
 import dev.dispatch.job.JobState;
@@ -39,9 +43,11 @@ public class JobResource {
     private final JobQueryService queries;
     private final CallerContext caller;
     private final JobEventsService events;
+    private final ArtifactService artifacts;
 
     public JobResource(JobIntakeService intake, JobQueryService queries, CallerContext caller,
-            JobEventsService events) {
+            JobEventsService events, ArtifactService artifacts) {
+        this.artifacts = artifacts;
         this.intake = intake;
         this.queries = queries;
         this.caller = caller;
@@ -182,15 +188,32 @@ public class JobResource {
         return queries.runsByOutput(caller.tenantId(), id).stream().map(RunGroupResponse::from).toList();
     }
 
-    /** Stored output of one stream of a host run (head and tail kept when capped), as the host printed it. */
+    /**
+     * Stored output of one stream of a host run (head and tail kept when capped), as the host printed it; for a
+     * {@code fetch} job the fetched file ({@code application/octet-stream}, streamed; {@code stream} ignored), 404
+     * when the run fetched none.
+     */
     @GET
     @Path("/{id}/runs/{host}/output")
+    // One fixed type, so the stream writer is chosen at build time; the fetch branch sets its own Content-Type.
     @Produces("text/plain;charset=utf-8")
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
     public RestResponse<InputStream> output(@PathParam("id") String id, @PathParam("host") String host,
             @QueryParam("stream") @DefaultValue("stdout") String stream) {
         if (!stream.equals("stdout") && !stream.equals("stderr")) {
             throw InvalidRequestException.of("stream", "must be stdout or stderr");
+        }
+        String tenantId = caller.tenantId();
+        if (JobKind.FETCH.wireName().equals(queries.get(tenantId, id).job().kind)) {
+            HostRun run = queries.run(tenantId, id, host);
+            if (run.artifactSha256 == null) {
+                throw new ResourceNotFoundException("no file was fetched from " + host + " (the run is " + run.state
+                        + ")");
+            }
+            Artifact file = artifacts.get(tenantId, run.artifactSha256);
+            return RestResponse.ResponseBuilder.ok(artifacts.open(file), MediaType.APPLICATION_OCTET_STREAM_TYPE)
+                    .header("Content-Length", file.size())
+                    .build();
         }
         byte[] data = queries.output(caller.tenantId(), id, host, stream).map((RunOutput o) -> o.data)
                 .orElse(new byte[0]);

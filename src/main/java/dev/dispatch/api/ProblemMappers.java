@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.dispatch.InvalidRequestException;
+import dev.dispatch.artifact.ArtifactNotFoundException;
+import dev.dispatch.artifact.ArtifactTooLargeException;
 import dev.dispatch.inventory.CredentialInUseException;
 import dev.dispatch.job.HostRunNotFoundException;
 import dev.dispatch.job.JobNotFoundException;
@@ -44,6 +46,16 @@ public class ProblemMappers {
     @ServerExceptionMapper
     RestResponse<Problem> resourceNotFound(ResourceNotFoundException e) {
         return Problem.response(404, "not-found", "Not found", e.getMessage());
+    }
+
+    @ServerExceptionMapper
+    RestResponse<Problem> artifactNotFound(ArtifactNotFoundException e) {
+        return Problem.response(404, "not-found", "Not found", e.getMessage());
+    }
+
+    @ServerExceptionMapper
+    RestResponse<Problem> artifactTooLarge(ArtifactTooLargeException e) {
+        return Problem.response(413, "artifact-too-large", "Artifact too large", e.getMessage());
     }
 
     @ServerExceptionMapper

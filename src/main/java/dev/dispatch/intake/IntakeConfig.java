@@ -31,6 +31,11 @@ public interface IntakeConfig {
     @Min(0)
     int maxInputBytes();
 
+    /** Largest inline {@code file.content} of a copy or update, decoded; larger files are artifacts. Default 1 MiB. */
+    @WithDefault("1048576")
+    @Min(0)
+    int maxInlineContentBytes();
+
     /** Most hosts one job may target. Default 10000. */
     @WithDefault("10000")
     @Min(1)

@@ -2,6 +2,7 @@ package dev.dispatch.intake;
 
 import dev.dispatch.InvalidRequestException;
 import dev.dispatch.InvalidRequestException.Violation;
+import dev.dispatch.artifact.ArtifactService;
 import dev.dispatch.audit.AuditService;
 import dev.dispatch.inventory.Host;
 import dev.dispatch.inventory.HostRepository;
@@ -44,7 +45,9 @@ import org.hibernate.exception.ConstraintViolationException;
  */
 @ApplicationScoped
 public class JobIntakeService {
-    private static final Set<JobKind> SUPPORTED = EnumSet.of(JobKind.EXEC, JobKind.PING);
+    private static final Set<JobKind> FILE_KINDS = EnumSet.of(JobKind.COPY, JobKind.UPDATE, JobKind.FETCH,
+            JobKind.DELETE);
+    private static final Pattern MODE = Pattern.compile("0?[0-7]{3}|[0-7]{4}");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final String IDEMPOTENCY_CONSTRAINT = "job_idempotency_key_unique";
     private static final int MAX_RETRIES = 10;
@@ -58,10 +61,12 @@ public class JobIntakeService {
     private final Event<JobEvent> events;
     private final HostRunService runService;
     private final InventoryService inventory;
+    private final ArtifactService artifacts;
 
     public JobIntakeService(IntakeConfig config, HostRepository hosts, JobRepository jobs, HostRunRepository runs,
             TenantService tenants, AuditService audit, Event<JobEvent> events, HostRunService runService,
-            InventoryService inventory) {
+            InventoryService inventory, ArtifactService artifacts) {
+        this.artifacts = artifacts;
         this.runService = runService;
         this.inventory = inventory;
         this.config = config;
@@ -105,6 +110,7 @@ public class JobIntakeService {
         return QuarkusTransaction.requiringNew().call(() -> {
             List<Violation> violations = new ArrayList<>();
             JobKind kind = validateShape(request, violations);
+            validateFile(caller.tenantId(), kind, request, violations);
             List<String> targets = resolveTargets(caller.tenantId(), request.targets(), violations);
             if (!violations.isEmpty()) {
                 throw new InvalidRequestException(violations);
@@ -194,6 +200,7 @@ public class JobIntakeService {
         }
         List<Violation> violations = new ArrayList<>();
         JobKind kind = validateShape(request, violations);
+        validateFile(caller.tenantId(), kind, request, violations);
         List<String> targets = resolveTargets(caller.tenantId(), request.targets(), violations);
         if (!violations.isEmpty()) {
             throw new InvalidRequestException(violations);
@@ -252,8 +259,6 @@ public class JobIntakeService {
             if (kind == null) {
                 v.add(new Violation("kind", "unknown kind '" + r.kind()
                         + "' (one of exec, ping, copy, update, fetch, delete)"));
-            } else if (!SUPPORTED.contains(kind)) {
-                v.add(new Violation("kind", "'" + r.kind() + "' is not supported by this version yet"));
             }
         }
         if (kind == JobKind.EXEC && (r.command() == null || r.command().isBlank())) {
@@ -307,6 +312,83 @@ public class JobIntakeService {
             v.add(new Violation("idempotencyKey", "must be 1-200 characters"));
         }
         return kind;
+    }
+
+    /**
+     * The rules of the file kinds: an absolute {@code file.path}; for copy and update exactly one of inline
+     * {@code content} (base64, capped) or an {@code artifact} the tenant has now; an octal {@code mode}; and nothing
+     * that belongs to exec.
+     */
+    private void validateFile(String tenantId, JobKind kind, JobRequest r, List<Violation> v) {
+        if (kind == null || !FILE_KINDS.contains(kind)) {
+            return;
+        }
+        String name = kind.wireName();
+        if (r.command() != null) {
+            v.add(new Violation("command", "is not used by kind " + name));
+        }
+        if (r.input() != null) {
+            v.add(new Violation("input", "is not used by kind " + name));
+        }
+        if (r.env() != null) {
+            v.add(new Violation("env", "is not used by kind " + name));
+        }
+        JobRequest.FileSpec f = r.file();
+        if (f == null) {
+            v.add(new Violation("file", "is required for kind " + name));
+            return;
+        }
+        if (f.path() == null || f.path().isBlank()) {
+            v.add(new Violation("file.path", "is required for kind " + name));
+        } else if (!f.path().startsWith("/")) {
+            v.add(new Violation("file.path", "must be an absolute path (starting with /)"));
+        } else if (f.path().endsWith("/") || f.path().indexOf('\0') >= 0) {
+            v.add(new Violation("file.path", "must name a file (not end with /, no NUL)"));
+        }
+        boolean writes = kind == JobKind.COPY || kind == JobKind.UPDATE;
+        if (writes) {
+            if (f.content() == null && f.artifact() == null) {
+                v.add(new Violation("file", "kind " + name + " needs file.content (base64) or file.artifact (sha256)"));
+            } else if (f.content() != null && f.artifact() != null) {
+                v.add(new Violation("file", "give either file.content or file.artifact, not both"));
+            }
+            if (f.content() != null) {
+                try {
+                    byte[] decoded = java.util.Base64.getDecoder().decode(f.content());
+                    if (decoded.length > config.maxInlineContentBytes()) {
+                        v.add(new Violation("file.content", "is " + decoded.length + " bytes; inline content is "
+                                + "capped at " + config.maxInlineContentBytes() + " bytes (upload larger files with "
+                                + "POST /api/v1/artifacts and name them in file.artifact)"));
+                    }
+                } catch (IllegalArgumentException e) {
+                    v.add(new Violation("file.content", "is not valid base64"));
+                }
+            }
+            if (f.artifact() != null) {
+                if (!ArtifactService.isSha256(f.artifact())) {
+                    v.add(new Violation("file.artifact", "must be a SHA-256 (64 hex digits)"));
+                } else if (artifacts.find(tenantId, f.artifact()).isEmpty()) {
+                    v.add(new Violation("file.artifact", "no artifact " + f.artifact() + " (upload it first with "
+                            + "POST /api/v1/artifacts)"));
+                }
+            }
+            if (f.mode() != null && !MODE.matcher(f.mode()).matches()) {
+                v.add(new Violation("file.mode", "must be octal permission bits such as 0644"));
+            }
+        } else {
+            if (f.content() != null) {
+                v.add(new Violation("file.content", "is not used by kind " + name));
+            }
+            if (f.artifact() != null) {
+                v.add(new Violation("file.artifact", "is not used by kind " + name));
+            }
+            if (f.mode() != null) {
+                v.add(new Violation("file.mode", "is not used by kind " + name));
+            }
+            if (kind == JobKind.FETCH && Boolean.TRUE.equals(f.backup())) {
+                v.add(new Violation("file.backup", "is not used by kind fetch"));
+            }
+        }
     }
 
     private List<String> resolveTargets(String tenantId, JobRequest.Targets t, List<Violation> v) {

@@ -9,12 +9,12 @@ import java.util.UUID;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record HostResultEvent(UUID jobId, String tenant, String host, RunState state, Integer exitCode,
         String exitSignal, String error, Instant startedAt, Instant finishedAt, int attempt, long stdoutBytes,
-        long stderrBytes, Boolean changed, Map<String, Integer> outputChunks) {
+        long stderrBytes, Boolean changed, String artifact, Map<String, Integer> outputChunks) {
 
     /** Snapshot of a finished run. */
     public static HostResultEvent from(HostRun run) {
         return new HostResultEvent(run.jobId, run.tenantId, run.hostName, run.state, run.exitCode, run.exitSignal,
                 run.error, run.startedAt, run.finishedAt, run.attempt, run.stdoutBytes, run.stderrBytes, run.changed,
-                Map.of("stdout", run.stdoutChunks, "stderr", run.stderrChunks));
+                run.artifactSha256, Map.of("stdout", run.stdoutChunks, "stderr", run.stderrChunks));
     }
 }

@@ -77,6 +77,10 @@ public class HostRun extends PanacheEntityBase {
 
     public Boolean changed;
 
+    /** For fetch runs: SHA-256 of the fetched file (an artifact of the run's tenant). */
+    @Column(name = "artifact_sha256")
+    public String artifactSha256;
+
     @Version
     public long version;
 
@@ -91,6 +95,7 @@ public class HostRun extends PanacheEntityBase {
         finishedAt = null;
         exitCode = null;
         exitSignal = null;
+        artifactSha256 = null;
     }
 
     /** Moves the run to {@code next}; illegal moves throw {@link IllegalStateTransitionException}. */

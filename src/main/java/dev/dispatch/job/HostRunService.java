@@ -140,6 +140,7 @@ public class HostRunService {
         peek.port = result.port();
         peek.username = result.username();
         peek.changed = result.changed();
+        peek.artifactSha256 = result.artifact();
         peek.stdoutBytes = result.stdout().totalBytes();
         peek.stderrBytes = result.stderr().totalBytes();
         peek.stdoutChunks = result.stdout().chunks();

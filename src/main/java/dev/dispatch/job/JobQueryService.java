@@ -133,6 +133,13 @@ public class JobQueryService {
                 .map(o -> o.data).orElse(new byte[0]))).toList();
     }
 
+    /** One run of the tenant's job, by host name. */
+    @Transactional
+    public HostRun run(String tenantId, String jobId, String host) {
+        Job job = find(tenantId, jobId);
+        return runs.findForJobAndHost(job.id, host).orElseThrow(() -> new HostRunNotFoundException(jobId, host));
+    }
+
     /** Stored output of one stream of a run; empty bytes when the host printed nothing on it. */
     @Transactional
     public Optional<RunOutput> output(String tenantId, String jobId, String host, String stream) {

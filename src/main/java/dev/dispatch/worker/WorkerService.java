@@ -1,6 +1,9 @@
 package dev.dispatch.worker;
 
 import dev.dispatch.DispatchConfig;
+import dev.dispatch.artifact.Artifact;
+import dev.dispatch.artifact.ArtifactService;
+import dev.dispatch.artifact.ArtifactWriter;
 import dev.dispatch.inventory.InventoryService;
 import dev.dispatch.inventory.MissingJumpHostException;
 import dev.dispatch.job.ClaimedRun;
@@ -8,11 +11,16 @@ import dev.dispatch.job.HostResultEvent;
 import dev.dispatch.job.HostRunService;
 import dev.dispatch.job.JobEvent;
 import dev.dispatch.job.JobKind;
+import dev.dispatch.job.JobRequest;
 import dev.dispatch.job.RunResult;
 import dev.dispatch.job.RunState;
 import dev.dispatch.ssh.CommandRunner;
 import dev.dispatch.ssh.ExecResult;
 import dev.dispatch.ssh.ExecSpec;
+import dev.dispatch.ssh.FileContent;
+import dev.dispatch.ssh.FileResult;
+import dev.dispatch.ssh.FileSpec;
+import dev.dispatch.ssh.FileTransfer;
 import dev.dispatch.ssh.SshOutcome;
 import dev.dispatch.ssh.SshTarget;
 import io.quarkus.runtime.ShutdownEvent;
@@ -21,12 +29,16 @@ import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -48,12 +60,16 @@ import org.jboss.logging.MDC;
 public class WorkerService {
     private static final Logger LOG = Logger.getLogger(WorkerService.class);
     private static final int MAX_CLAIM = 64;
+    private static final Set<JobKind> FILE_KINDS = EnumSet.of(JobKind.COPY, JobKind.UPDATE, JobKind.FETCH,
+            JobKind.DELETE);
 
     private final WorkerConfig config;
     private final boolean enabled;
     private final HostRunService runs;
     private final InventoryService inventory;
     private final CommandRunner runner;
+    private final FileTransfer files;
+    private final ArtifactService artifacts;
     private final OutputChunkPublisher chunks;
     private final String workerId;
     private final Semaphore inFlightBytes;
@@ -70,8 +86,10 @@ public class WorkerService {
     private Thread loop;
 
     public WorkerService(WorkerConfig config, DispatchConfig dispatch, HostRunService runs, InventoryService inventory,
-            CommandRunner runner, OutputChunkPublisher chunks) {
+            CommandRunner runner, FileTransfer files, ArtifactService artifacts, OutputChunkPublisher chunks) {
         this.config = config;
+        this.files = files;
+        this.artifacts = artifacts;
         this.enabled = dispatch.role().runsWorker();
         this.runs = runs;
         this.inventory = inventory;
@@ -239,6 +257,12 @@ public class WorkerService {
     }
 
     private RunResult perform(ClaimedRun run, AtomicBoolean cancelled) {
+        RunResult result = performOnHost(run, cancelled);
+        // File kinds always say whether they changed the host; a run that never reached it changed nothing.
+        return FILE_KINDS.contains(run.kind()) && result.changed() == null ? result.withChanged(false) : result;
+    }
+
+    private RunResult performOnHost(ClaimedRun run, AtomicBoolean cancelled) {
         Optional<SshTarget> resolved;
         try {
             resolved = inventory.resolveTarget(run.tenantId(), run.hostName());
@@ -254,6 +278,9 @@ public class WorkerService {
             return RunResult.failedBeforeStart(RunState.AUTH_FAILED,
                     "host " + run.hostName() + " has no usable credential", target.address(), target.port(),
                     target.user());
+        }
+        if (FILE_KINDS.contains(run.kind())) {
+            return performFile(run, target);
         }
         RunOutputCollector output = new RunOutputCollector(run, chunks, inFlightBytes, config.storedOutputLimit());
         ExecResult result;
@@ -276,7 +303,58 @@ public class WorkerService {
             LOG.warnf("output of job %s on %s not fully published", run.jobId(), run.hostName());
         }
         return new RunResult(RunState.valueOf(result.outcome().name()), result.exitCode(), result.exitSignal(), error,
-                target.address(), target.port(), target.user(), null, output.stdout(), output.stderr());
+                target.address(), target.port(), target.user(), null, output.stdout(), output.stderr(), null);
+    }
+
+    /**
+     * copy, update, fetch or delete over SFTP within the job's timeout. Artifact content streams from PostgreSQL to
+     * the host chunk by chunk; a fetched file streams into the artifact store and its SHA-256 is kept with the run.
+     */
+    private RunResult performFile(ClaimedRun run, SshTarget target) {
+        JobRequest.FileSpec file = run.request().file();
+        boolean backup = Boolean.TRUE.equals(file.backup());
+        String fetched = null;
+        FileResult result;
+        switch (run.kind()) {
+            case COPY, UPDATE -> {
+                FileContent content;
+                String sha256 = null;
+                if (file.artifact() != null) {
+                    Optional<Artifact> artifact = artifacts.find(run.tenantId(), file.artifact());
+                    if (artifact.isEmpty()) {
+                        return RunResult.failedBeforeStart(RunState.FAILED, "artifact " + file.artifact()
+                                + " no longer exists", target.address(), target.port(), target.user());
+                    }
+                    content = () -> artifacts.open(artifact.get());
+                    sha256 = artifact.get().sha256();
+                } else {
+                    content = FileContent.of(Base64.getDecoder().decode(file.content()));
+                }
+                FileSpec spec = new FileSpec(file.path(), content, sha256, file.mode(), backup, run.timeout());
+                result = run.kind() == JobKind.COPY ? files.upload(target, spec) : files.update(target, spec);
+            }
+            case FETCH -> {
+                ArtifactWriter out = artifacts.writer();
+                try {
+                    result = files.fetch(target, file.path(), out, run.timeout());
+                    if (result.outcome() == SshOutcome.SUCCEEDED) {
+                        fetched = artifacts.register(run.tenantId(), null, out).artifact().sha256();
+                    }
+                } catch (IOException e) {
+                    return new RunResult(RunState.FAILED, null, null, "cannot store the fetched file: "
+                            + e.getMessage(), target.address(), target.port(), target.user(), false,
+                            RunResult.StoredStream.EMPTY, RunResult.StoredStream.EMPTY, null);
+                } finally {
+                    out.abort();
+                }
+            }
+            case DELETE -> result = files.delete(target, file.path(), backup, run.timeout());
+            default -> throw new IllegalArgumentException("not a file kind: " + run.kind());
+        }
+        ExecResult outcome = result.result();
+        return new RunResult(RunState.valueOf(outcome.outcome().name()), null, null, outcome.error(),
+                target.address(), target.port(), target.user(), result.changed(), RunResult.StoredStream.EMPTY,
+                RunResult.StoredStream.EMPTY, fetched);
     }
 
     private static void sleep(long millis) {

@@ -113,11 +113,13 @@ class KafkaIntakeTest {
             bad.add(message("viewer-" + run, valid, tenant.token("dispatch-viewer")));
             bad.add(message("invalid-" + run, "{\"kind\":\"exec\",\"targets\":{\"hosts\":[\"nope\"]},"
                     + "\"idempotencyKey\":\"bad-" + run + "\"}", operator));
+            bad.add(message("badfile-" + run, "{\"kind\":\"copy\",\"targets\":{\"hosts\":[\"" + h.name() + "\"]},"
+                    + "\"file\":{\"content\":\"YQ==\",\"artifact\":\"" + "0".repeat(64) + "\"}}", operator));
             bad.add(message("ok-" + run, valid, operator));
             kafka.produceStrings().fromRecords(bad).awaitCompletion(Duration.ofSeconds(60));
 
             await().atMost(Duration.ofSeconds(90)).until(() -> dlq.getRecords().stream()
-                    .filter(r -> r.key() != null && r.key().contains(run)).count() >= 1004);
+                    .filter(r -> r.key() != null && r.key().contains(run)).count() >= 1005);
             Map<String, ConsumerRecord<String, String>> byKey = new java.util.HashMap<>();
             dlq.getRecords().stream().filter(r -> r.key() != null && r.key().contains(run))
                     .forEach(r -> byKey.put(r.key(), r));
@@ -136,6 +138,10 @@ class KafkaIntakeTest {
             ConsumerRecord<String, String> invalid = byKey.get("invalid-" + run);
             assertThat(header(invalid, "dispatch-error-type")).isEqualTo("validation");
             assertThat(header(invalid, "dispatch-error-detail")).contains("command").contains("targets.hosts[0]");
+            ConsumerRecord<String, String> invalidFile = byKey.get("badfile-" + run);
+            assertThat(header(invalidFile, "dispatch-error-type")).isEqualTo("validation");
+            assertThat(header(invalidFile, "dispatch-error-detail")).contains("file.path").contains("file.artifact")
+                    .contains("not both");
 
             await().atMost(Duration.ofSeconds(30)).until(() -> jobsWithKey(tenant.id, "ok-" + run) == 1);
             await().atMost(Duration.ofSeconds(30)).until(() -> events.getRecords().stream()
