@@ -36,6 +36,14 @@ public interface IntakeConfig {
     @Min(0)
     int maxInlineContentBytes();
 
+    /**
+     * Largest request body of every API call but artifact uploads, by its Content-Length (the HTTP server's own
+     * limit is raised for artifacts). Default 8 MiB: a job with the largest inline content, base64, fits.
+     */
+    @WithDefault("8388608")
+    @Min(1024)
+    long maxRequestBytes();
+
     /** Most hosts one job may target. Default 10000. */
     @WithDefault("10000")
     @Min(1)

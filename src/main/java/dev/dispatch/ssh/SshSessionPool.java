@@ -52,7 +52,9 @@ import org.jboss.logging.Logger;
  * <p>Metrics: {@code dispatch_ssh_handshake_seconds} (connect, key exchange and authentication, tagged
  * {@code outcome}: {@code success}, {@code unreachable}, {@code auth_failed}, {@code host_key_rejected},
  * {@code interrupted}, {@code error}; waiting for a handshake slot is not included) and
- * {@code dispatch_ssh_pool_sessions} (pooled sessions open now).
+ * {@code dispatch_ssh_pool_sessions} (pooled sessions open now), {@code dispatch_ssh_pool_leases_total} ({@code result}:
+ * {@code hit} reused an open session, {@code miss} had to connect) and {@code dispatch_ssh_pool_evictions_total}
+ * ({@code reason}: {@code broken} found dead in use, {@code closed} found closed at lease, {@code idle} idle timeout).
  */
 @ApplicationScoped
 public class SshSessionPool {
@@ -88,6 +90,14 @@ public class SshSessionPool {
                 .description("Pooled SSH sessions currently open").register(metrics);
     }
 
+    private void countLease(boolean reused) {
+        metrics.counter("dispatch.ssh.pool.leases", "result", reused ? "hit" : "miss").increment();
+    }
+
+    private void countEviction(String reason) {
+        metrics.counter("dispatch.ssh.pool.evictions", "reason", reason).increment();
+    }
+
     /** A session in use by one channel; {@link #close()} gives the slot back. */
     final class Lease implements AutoCloseable {
         private final Entry entry;
@@ -114,6 +124,7 @@ public class SshSessionPool {
                 entry.lock.unlock();
             }
             session.close(true);
+            countEviction("broken");
         }
 
         @Override
@@ -163,7 +174,12 @@ public class SshSessionPool {
             entry.lock.lockInterruptibly();
             try {
                 ClientSession session = entry.session;
-                if (session == null || !session.isOpen() || session.isClosing()) {
+                boolean reused = session != null && session.isOpen() && !session.isClosing();
+                countLease(reused);
+                if (!reused) {
+                    if (session != null) {
+                        countEviction("closed");
+                    }
                     session = connect(target);
                     entry.session = session;
                     entry.tenantId = target.tenantId();
@@ -433,6 +449,7 @@ public class SshSessionPool {
                 }
                 if (entry.session != null) {
                     entry.session.close(false);
+                    countEviction("idle");
                 }
                 return true;
             } finally {

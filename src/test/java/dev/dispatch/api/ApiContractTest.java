@@ -39,6 +39,16 @@ class ApiContractTest {
     }
 
     @Test
+    void anOversizedJsonBodyIsRefusedBeforeItIsParsed() {
+        Tenants tenant = Tenants.fresh();
+        String huge = "{\"kind\": \"exec\", \"command\": \"" + "x".repeat(9 * 1024 * 1024) + "\"}";
+        given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON).body(huge)
+                .post("/api/v1/jobs")
+                .then().statusCode(413).contentType("application/problem+json")
+                .body("type", equalTo("https://dispatch.dev/problems/request-too-large"));
+    }
+
+    @Test
     void anotherTenantsJobIsNotFound() {
         Tenants a = Tenants.fresh();
         Tenants b = Tenants.fresh();

@@ -72,6 +72,7 @@ class MetricsTest {
             assertThat(value(metrics, "dispatch_ssh_handshake_seconds_count", Map.of("outcome", "success")))
                     .isGreaterThan(0);
             assertThat(metrics).containsPattern("(?m)^dispatch_ssh_pool_sessions(\\{[^}]*})? [0-9.]+$");
+            assertThat(value(metrics, "dispatch_ssh_pool_leases_total", Map.of("result", "miss"))).isGreaterThan(0);
         });
     }
 
