@@ -163,12 +163,18 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
                 .executeUpdate();
     }
 
-    /** Renews the lease of every run this worker holds; returns how many it still holds. */
-    public int heartbeat(String workerId) {
+    /**
+     * Renews the leases of the given runs, those this worker is still executing; returns how many it still holds.
+     * Only those: a run whose result could not be recorded must not be kept alive by its worker's other work.
+     */
+    public int heartbeat(String workerId, java.util.Collection<UUID> runIds) {
+        if (runIds.isEmpty()) {
+            return 0;
+        }
         return getEntityManager().createNativeQuery("""
                 update host_run set heartbeat_at = now()
-                where claimed_by = :worker and state = 'RUNNING'""")
-                .setParameter("worker", workerId)
+                where id in (:ids) and claimed_by = :worker and state = 'RUNNING'""")
+                .setParameter("ids", runIds).setParameter("worker", workerId)
                 .executeUpdate();
     }
 

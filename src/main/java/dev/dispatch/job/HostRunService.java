@@ -105,10 +105,10 @@ public class HostRunService {
         return runs.release(runIds, workerId);
     }
 
-    /** Renews the leases of all runs this worker holds. */
+    /** Renews the leases of the runs this worker is executing. */
     @Transactional
-    public int heartbeat(String workerId) {
-        return runs.heartbeat(workerId);
+    public int heartbeat(String workerId, java.util.Collection<UUID> runIds) {
+        return runs.heartbeat(workerId, runIds);
     }
 
     /**

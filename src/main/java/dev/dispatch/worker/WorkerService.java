@@ -141,7 +141,7 @@ public class WorkerService {
 
     private void renewLeases() {
         try {
-            runs.heartbeat(workerId);
+            runs.heartbeat(workerId, List.copyOf(running.keySet()));
         } catch (RuntimeException e) {
             LOG.warnf("lease renewal failed while draining: %s", e.getMessage());
         }
@@ -165,7 +165,8 @@ public class WorkerService {
     @Scheduled(every = "${dispatch.worker.heartbeat-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void heartbeat() {
         if (enabled && active.get() > 0) {
-            runs.heartbeat(workerId);
+            // Only runs still executing: one whose result could not be recorded expires and turns LOST.
+            runs.heartbeat(workerId, List.copyOf(running.keySet()));
         }
     }
 

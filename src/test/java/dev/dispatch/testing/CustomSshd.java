@@ -6,7 +6,6 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +46,7 @@ public final class CustomSshd implements AutoCloseable {
             Files.createDirectories(dir);
             Path key = dir.resolve(name);
             keygen(key);
-            return new Authority(key, publicLine(Path.of(key + ".pub")));
+            return new Authority(key, OpenSshHosts.publicKeyLine(key));
         }
     }
 
@@ -107,9 +106,9 @@ public final class CustomSshd implements AutoCloseable {
         Process daemon = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-        CustomSshd sshd = new CustomSshd(daemon, address, port, publicLine(Path.of(hostKey + ".pub")), log);
+        CustomSshd sshd = new CustomSshd(daemon, address, port, OpenSshHosts.publicKeyLine(hostKey), log);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!accepts(address, port)) {
+        while (!OpenSshHosts.accepts(address, port)) {
             if (!daemon.isAlive() || System.nanoTime() > deadline) {
                 sshd.close();
                 throw new IOException("sshd on " + address + ":" + port + " did not start: " + sshd.log());
@@ -160,11 +159,6 @@ public final class CustomSshd implements AutoCloseable {
         run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dispatch-test", "-f", key.toString());
     }
 
-    private static String publicLine(Path pub) throws IOException {
-        String[] parts = Files.readString(pub).strip().split("\\s+");
-        return parts[0] + " " + parts[1];
-    }
-
     private static String run(String... command) throws IOException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
@@ -192,15 +186,6 @@ public final class CustomSshd implements AutoCloseable {
             }
         }
         throw new UncheckedIOException(new IOException("no free port on " + address));
-    }
-
-    private static boolean accepts(String address, int port) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(InetAddress.getByName(address), port), 200);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     private static void sleep() throws IOException {

@@ -425,7 +425,8 @@ public final class OpenSshHosts implements AutoCloseable {
         return result;
     }
 
-    private static boolean accepts(String address, int port) {
+    /** True when something accepts TCP connections on address:port (200 ms connect timeout). */
+    static boolean accepts(String address, int port) {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(InetAddress.getByName(address), port), 200);
             return true;
@@ -434,7 +435,8 @@ public final class OpenSshHosts implements AutoCloseable {
         }
     }
 
-    private static String publicKeyLine(Path privateKey) throws IOException {
+    /** "type base64" of the public half ({@code privateKey}.pub) of an ssh-keygen key pair. */
+    static String publicKeyLine(Path privateKey) throws IOException {
         String[] parts = Files.readString(Path.of(privateKey + ".pub"), StandardCharsets.UTF_8).trim().split("\\s+");
         if (parts.length < 2) {
             throw new IOException("unexpected public key file for " + privateKey);

@@ -29,4 +29,35 @@ class StreamCaptureTest {
         assertThat(stored.truncated()).isTrue();
         assertThat(stored.totalBytes()).isEqualTo(26);
     }
+
+    @Test
+    void keepsExactHeadAndTailForAnyChunkingWhileTheTailBufferGrows() {
+        java.util.Random random = new java.util.Random(42);
+        for (int round = 0; round < 200; round++) {
+            int limit = 2 + random.nextInt(300);
+            StreamCapture capture = new StreamCapture(limit);
+            java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+            int chunks = random.nextInt(20);
+            for (int i = 0; i < chunks; i++) {
+                byte[] chunk = new byte[random.nextInt(3 * limit)];
+                for (int j = 0; j < chunk.length; j++) {
+                    chunk[j] = (byte) ('a' + random.nextInt(26));
+                }
+                capture.add(chunk);
+                all.writeBytes(chunk);
+            }
+            byte[] everything = all.toByteArray();
+            int head = limit / 2;
+            int tail = limit - head;
+            String whole = new String(everything, StandardCharsets.UTF_8);
+            String expected = everything.length <= limit ? whole
+                    : whole.substring(0, head) + "\n[... " + (everything.length - limit) + " bytes cut ...]\n"
+                            + whole.substring(everything.length - tail);
+            var stored = capture.stored();
+            assertThat(new String(stored.data(), StandardCharsets.UTF_8)).as("limit %d, %d bytes", limit,
+                    everything.length).isEqualTo(expected);
+            assertThat(stored.totalBytes()).isEqualTo(everything.length);
+            assertThat(stored.truncated()).isEqualTo(everything.length > limit);
+        }
+    }
 }
