@@ -39,6 +39,7 @@ class PipelineBenchmark {
     private static final int LATENCY_JOBS = Integer.getInteger("bench.latency-jobs", 50);
 
     private static ConsumerTask<String, String> jobEvents;
+    private static String sessions = "";
 
     @Test
     void pipeline() throws Exception {
@@ -61,6 +62,8 @@ class PipelineBenchmark {
                     runJob(api, token, hosts, "true");
                     rows.add(measure("dispatch, 2 processes (api+worker, worker)", api, token, hosts, config, bare,
                             api.pid(), worker.pid()));
+                    sessions = String.format("SSH sessions after the 2-process row (affinity): api+worker %.0f, worker"
+                            + " %.0f, for %d hosts", poolSessions(api), poolSessions(worker), hosts.size());
                 }
             }
             System.out.printf("%nPipeline benchmark: %d OpenSSH hosts on loopback, %d cores, %d s per row%n", HOSTS,
@@ -69,6 +72,7 @@ class PipelineBenchmark {
                     + "| first chunk p99 (ms) | dispatch CPU s per 1000 runs |");
             System.out.println("|---|---|---|---|---|---|---|");
             rows.forEach(System.out::println);
+            System.out.println(sessions);
         } finally {
             jobEvents.stop();
             events.close();
@@ -212,6 +216,15 @@ class PipelineBenchmark {
             ticks += Long.parseLong(stat[11]) + Long.parseLong(stat[12]);
         }
         return ticks * 10;
+    }
+
+    /** dispatch_ssh_pool_sessions of a process, from its management port. */
+    private static double poolSessions(DispatchProcess process) {
+        String metrics = given().baseUri(process.managementUrl()).get("/q/metrics").then().statusCode(200).extract()
+                .asString();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^dispatch_ssh_pool_sessions(?:\\{[^}]*})? (\\S+)$")
+                .matcher(metrics);
+        return m.find() ? Double.parseDouble(m.group(1)) : -1;
     }
 
     private static long percentile(List<Long> values, int p) {
