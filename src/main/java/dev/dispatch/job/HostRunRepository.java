@@ -10,6 +10,10 @@ import java.util.UUID;
 /** Host runs, including the claim, heartbeat and lease-expiry statements the workers race on. */
 @ApplicationScoped
 public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
+    /** SQL list of the states counting toward maxFailures, e.g. {@code 'FAILED', 'TIMED_OUT', ...}. */
+    private static final String FAILURE_STATES = java.util.Arrays.stream(RunState.values())
+            .filter(RunState::isFailure).map(s -> "'" + s.name() + "'")
+            .collect(java.util.stream.Collectors.joining(", "));
 
     /**
      * Active, not cancelled jobs with queued runs, row-locked, taking turns between tenants: every tenant's least
@@ -139,9 +143,6 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
         return countNative("select count(*) from host_run where job_id = :job and state in (" + FAILURE_STATES + ")",
                 jobId);
     }
-
-    private static final String FAILURE_STATES = java.util.Arrays.stream(RunState.values())
-            .filter(RunState::isFailure).map(s -> "'" + s.name() + "'").collect(java.util.stream.Collectors.joining(", "));
 
     /** Running runs held by this worker whose job has been cancelled. */
     @SuppressWarnings("unchecked")

@@ -1,5 +1,6 @@
 package dev.dispatch.ssh;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -66,6 +67,11 @@ public class SshSessionPool {
 
     private final SshConfig config;
     private final MeterRegistry metrics;
+    private final Counter leaseHits;
+    private final Counter leaseMisses;
+    private final Counter brokenEvictions;
+    private final Counter closedEvictions;
+    private final Counter idleEvictions;
     private final HostKeyGate gate;
     private final Map<PoolKey, Entry> entries = new ConcurrentHashMap<>();
     private final Semaphore handshakes;
@@ -82,20 +88,18 @@ public class SshSessionPool {
         this.metrics = metrics;
         this.gate = gate;
         this.handshakes = new Semaphore(config.maxConcurrentHandshakes(), true);
+        // Registered once (lease is on every command's path), and so exported at 0 before the first lease.
+        this.leaseHits = metrics.counter("dispatch.ssh.pool.leases", "result", "hit");
+        this.leaseMisses = metrics.counter("dispatch.ssh.pool.leases", "result", "miss");
+        this.brokenEvictions = metrics.counter("dispatch.ssh.pool.evictions", "reason", "broken");
+        this.closedEvictions = metrics.counter("dispatch.ssh.pool.evictions", "reason", "closed");
+        this.idleEvictions = metrics.counter("dispatch.ssh.pool.evictions", "reason", "idle");
     }
 
     @PostConstruct
     void registerGauge() {
         Gauge.builder("dispatch.ssh.pool.sessions", this, SshSessionPool::openSessions)
                 .description("Pooled SSH sessions currently open").register(metrics);
-    }
-
-    private void countLease(boolean reused) {
-        metrics.counter("dispatch.ssh.pool.leases", "result", reused ? "hit" : "miss").increment();
-    }
-
-    private void countEviction(String reason) {
-        metrics.counter("dispatch.ssh.pool.evictions", "reason", reason).increment();
     }
 
     /** A session in use by one channel; {@link #close()} gives the slot back. */
@@ -124,7 +128,7 @@ public class SshSessionPool {
                 entry.lock.unlock();
             }
             session.close(true);
-            countEviction("broken");
+            brokenEvictions.increment();
         }
 
         @Override
@@ -175,10 +179,10 @@ public class SshSessionPool {
             try {
                 ClientSession session = entry.session;
                 boolean reused = session != null && session.isOpen() && !session.isClosing();
-                countLease(reused);
+                (reused ? leaseHits : leaseMisses).increment();
                 if (!reused) {
                     if (session != null) {
-                        countEviction("closed");
+                        closedEvictions.increment();
                     }
                     session = connect(target);
                     entry.session = session;
@@ -449,7 +453,7 @@ public class SshSessionPool {
                 }
                 if (entry.session != null) {
                     entry.session.close(false);
-                    countEviction("idle");
+                    idleEvictions.increment();
                 }
                 return true;
             } finally {

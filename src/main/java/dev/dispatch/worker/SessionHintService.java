@@ -27,8 +27,7 @@ public class SessionHintService {
     /** Replaces this worker's hints with {@code held}, stamped now. */
     @Transactional
     public void replace(String workerId, Set<HeldSession> held) {
-        em.createNativeQuery("delete from ssh_session_hint where worker_id = :worker")
-                .setParameter("worker", workerId).executeUpdate();
+        deleteAll(workerId);
         List<HeldSession> rows = new ArrayList<>(held);
         for (int from = 0; from < rows.size(); from += ROWS_PER_INSERT) {
             List<HeldSession> chunk = rows.subList(from, Math.min(rows.size(), from + ROWS_PER_INSERT));
@@ -62,6 +61,10 @@ public class SessionHintService {
     /** Removes all of this worker's hints (it is stopping). */
     @Transactional
     public void clear(String workerId) {
+        deleteAll(workerId);
+    }
+
+    private void deleteAll(String workerId) {
         em.createNativeQuery("delete from ssh_session_hint where worker_id = :worker")
                 .setParameter("worker", workerId).executeUpdate();
     }
