@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dispatch.job.HostRun;
 import dev.dispatch.job.JobProgress;
 import dev.dispatch.job.JobQueryService;
-import dev.dispatch.worker.OutputChunkEvent;
+import dev.dispatch.messaging.OutputChunkEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,9 +1,10 @@
 package dev.dispatch.events;
 
+import dev.dispatch.messaging.Topics;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
-import dev.dispatch.worker.OutputChunkEvent;
+import dev.dispatch.messaging.OutputChunkEvent;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ import org.jboss.logging.Logger;
  * their beginning. Not thread-safe except {@link #wakeup()}: one owner thread.
  */
 final class OutputChunkConsumer implements AutoCloseable {
-    static final String TOPIC = "dispatch.output.v1";
+
     private static final Logger LOG = Logger.getLogger(OutputChunkConsumer.class);
     private static final long PARTITION_CHECK_NANOS = Duration.ofSeconds(30).toNanos();
     private static final long EMPTY_CHECK_NANOS = Duration.ofSeconds(1).toNanos();
@@ -111,11 +112,11 @@ final class OutputChunkConsumer implements AutoCloseable {
         nextPartitionCheck = System.nanoTime() + (assigned.isEmpty() ? EMPTY_CHECK_NANOS : PARTITION_CHECK_NANOS);
         Set<TopicPartition> found = new HashSet<>();
         try {
-            ignoringWakeup(() -> consumer.partitionsFor(TOPIC, Duration.ofSeconds(5)))
+            ignoringWakeup(() -> consumer.partitionsFor(Topics.OUTPUT, Duration.ofSeconds(5)))
                     .forEach(p -> found.add(new TopicPartition(p.topic(), p.partition())));
         } catch (RuntimeException e) {
             if (!warned) {
-                LOG.warnf("cannot list the partitions of %s (retrying quietly): %s", TOPIC, e.toString());
+                LOG.warnf("cannot list the partitions of %s (retrying quietly): %s", Topics.OUTPUT, e.toString());
                 warned = true;
             }
             return;

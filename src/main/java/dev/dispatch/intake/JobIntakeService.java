@@ -12,7 +12,7 @@ import dev.dispatch.job.HostRunRepository;
 import dev.dispatch.job.HostRunService;
 import dev.dispatch.job.JobNotFoundException;
 import dev.dispatch.job.Job;
-import dev.dispatch.job.JobEvent;
+import dev.dispatch.messaging.JobEvent;
 import dev.dispatch.job.JobKind;
 import dev.dispatch.job.JobRepository;
 import dev.dispatch.job.JobRequest;

@@ -1,10 +1,12 @@
 package dev.dispatch.intake;
 
+import dev.dispatch.messaging.DeadLetterPublisher;
+import dev.dispatch.messaging.Topics;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dispatch.InvalidRequestException;
-import dev.dispatch.job.JobEvent;
+import dev.dispatch.messaging.JobEvent;
 import dev.dispatch.job.JobRequest;
 import dev.dispatch.tenancy.Caller;
 import dev.dispatch.tenancy.CallerResolver;
@@ -60,7 +62,7 @@ public class JobSubmissionConsumer {
         this.metrics = metrics;
         this.deadLetterFailures = Counter.builder("dispatch.kafka.publish.failures")
                 .description("Kafka records the broker did not acknowledge (nacked or not sent)")
-                .tag("topic", DeadLetterPublisher.TOPIC).register(metrics);
+                .tag("topic", Topics.JOB_REQUESTS_DLQ).register(metrics);
     }
 
     @Incoming("job-submissions")

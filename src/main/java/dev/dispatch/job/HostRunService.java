@@ -1,5 +1,7 @@
 package dev.dispatch.job;
 
+import dev.dispatch.messaging.JobEvent;
+import dev.dispatch.messaging.HostResultEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.persistence.LockModeType;

@@ -1,5 +1,7 @@
 package dev.dispatch.job;
 
+import dev.dispatch.messaging.JobEvent;
+import dev.dispatch.messaging.HostResultEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;

@@ -1,5 +1,7 @@
 package dev.dispatch.worker;
 
+import dev.dispatch.messaging.OutputChunkPublisher;
+import dev.dispatch.messaging.OutputChunkEvent;
 import dev.dispatch.job.ClaimedRun;
 import dev.dispatch.job.RunResult;
 import dev.dispatch.ssh.OutputSink;

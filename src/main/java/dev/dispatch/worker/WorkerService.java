@@ -1,5 +1,6 @@
 package dev.dispatch.worker;
 
+import dev.dispatch.messaging.OutputChunkPublisher;
 import dev.dispatch.DispatchConfig;
 import dev.dispatch.artifact.Artifact;
 import dev.dispatch.artifact.ArtifactService;
@@ -7,9 +8,9 @@ import dev.dispatch.artifact.ArtifactWriter;
 import dev.dispatch.inventory.InventoryService;
 import dev.dispatch.inventory.MissingJumpHostException;
 import dev.dispatch.job.ClaimedRun;
-import dev.dispatch.job.HostResultEvent;
+import dev.dispatch.messaging.HostResultEvent;
 import dev.dispatch.job.HostRunService;
-import dev.dispatch.job.JobEvent;
+import dev.dispatch.messaging.JobEvent;
 import dev.dispatch.job.JobKind;
 import dev.dispatch.job.JobRequest;
 import dev.dispatch.job.RunResult;

@@ -1,5 +1,7 @@
-package dev.dispatch.job;
+package dev.dispatch.messaging;
 
+import dev.dispatch.job.HostRun;
+import dev.dispatch.job.RunState;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 import java.util.Map;

@@ -1,9 +1,7 @@
-package dev.dispatch.worker;
+package dev.dispatch.messaging;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.dispatch.job.HostResultEvent;
-import dev.dispatch.job.JobEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.persistence.EntityManager;
@@ -15,11 +13,6 @@ import jakarta.transaction.Transactional;
  */
 @ApplicationScoped
 public class EventOutbox {
-    /** Topic of host results. */
-    static final String HOST_RESULTS = "dispatch.host-results.v1";
-    /** Topic of job lifecycle events. */
-    static final String JOB_EVENTS = "dispatch.job-events.v1";
-
     private final EntityManager em;
     private final ObjectMapper json;
 
@@ -30,12 +23,12 @@ public class EventOutbox {
 
     @Transactional
     void onHostResult(@Observes HostResultEvent result) {
-        insert(HOST_RESULTS, result.jobId().toString(), result.tenant(), "dev.dispatch.host.result", result);
+        insert(Topics.HOST_RESULTS, result.jobId().toString(), result.tenant(), "dev.dispatch.host.result", result);
     }
 
     @Transactional
     void onJobEvent(@Observes JobEvent event) {
-        insert(JOB_EVENTS, event.jobId() == null ? null : event.jobId().toString(), event.tenant(),
+        insert(Topics.JOB_EVENTS, event.jobId() == null ? null : event.jobId().toString(), event.tenant(),
                 "dev.dispatch.job." + event.type(), event);
     }
 

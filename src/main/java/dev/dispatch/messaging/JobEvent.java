@@ -1,5 +1,7 @@
-package dev.dispatch.job;
+package dev.dispatch.messaging;
 
+import dev.dispatch.job.Job;
+import dev.dispatch.job.JobState;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.Map;
 import java.util.UUID;

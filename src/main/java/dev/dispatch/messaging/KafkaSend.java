@@ -1,4 +1,4 @@
-package dev.dispatch.worker;
+package dev.dispatch.messaging;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

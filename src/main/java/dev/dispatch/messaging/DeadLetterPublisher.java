@@ -1,4 +1,4 @@
-package dev.dispatch.intake;
+package dev.dispatch.messaging;
 
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -17,8 +17,7 @@ import org.eclipse.microprofile.reactive.messaging.OnOverflow;
  */
 @ApplicationScoped
 public class DeadLetterPublisher {
-    /** Topic of dead letters. */
-    static final String TOPIC = "dispatch.job-requests.dlq.v1";
+
 
     private final Emitter<byte[]> emitter;
 

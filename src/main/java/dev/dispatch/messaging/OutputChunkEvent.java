@@ -1,4 +1,4 @@
-package dev.dispatch.worker;
+package dev.dispatch.messaging;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.UUID;

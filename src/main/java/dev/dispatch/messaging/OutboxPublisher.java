@@ -1,7 +1,5 @@
-package dev.dispatch.worker;
+package dev.dispatch.messaging;
 
-import dev.dispatch.job.HostResultEvent;
-import dev.dispatch.job.JobEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -50,8 +48,8 @@ public class OutboxPublisher {
         this.hostResults = hostResults;
         this.jobEvents = jobEvents;
         this.em = em;
-        this.hostResultFailures = KafkaSend.failureCounter(metrics, EventOutbox.HOST_RESULTS);
-        this.jobEventFailures = KafkaSend.failureCounter(metrics, EventOutbox.JOB_EVENTS);
+        this.hostResultFailures = KafkaSend.failureCounter(metrics, Topics.HOST_RESULTS);
+        this.jobEventFailures = KafkaSend.failureCounter(metrics, Topics.JOB_EVENTS);
     }
 
     void start(@Observes StartupEvent event) {
@@ -111,7 +109,7 @@ public class OutboxPublisher {
         }
         List<CompletableFuture<Void>> acks = new ArrayList<>(rows.size());
         for (Object[] row : rows) {
-            boolean hostResult = EventOutbox.HOST_RESULTS.equals(row[1]);
+            boolean hostResult = Topics.HOST_RESULTS.equals(row[1]);
             acks.add(KafkaSend.counted(KafkaSend.send(hostResult ? hostResults : jobEvents, (String) row[5],
                     (String) row[2], (String) row[3], (String) row[4]),
                     hostResult ? hostResultFailures : jobEventFailures));

@@ -1,4 +1,4 @@
-package dev.dispatch.worker;
+package dev.dispatch.messaging;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -14,7 +14,7 @@ import org.eclipse.microprofile.reactive.messaging.OnOverflow;
  */
 @ApplicationScoped
 public class OutputChunkPublisher {
-    private static final String TOPIC = "dispatch.output.v1";
+
 
     private final Emitter<OutputChunkEvent> emitter;
     private final Counter failures;
@@ -22,7 +22,7 @@ public class OutputChunkPublisher {
     public OutputChunkPublisher(@Channel("job-output") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER)
             Emitter<OutputChunkEvent> emitter, MeterRegistry metrics) {
         this.emitter = emitter;
-        this.failures = KafkaSend.failureCounter(metrics, TOPIC);
+        this.failures = KafkaSend.failureCounter(metrics, Topics.OUTPUT);
     }
 
     /** Sends a chunk; the future completes when the broker acknowledged it. Callers bound what is in flight. */
