@@ -81,14 +81,22 @@ public class HostRun extends PanacheEntityBase {
     @Column(name = "artifact_sha256")
     public String artifactSha256;
 
+    /** A requeued attempt is not claimed before this (after LOST: until the old worker has fenced itself). */
+    @Column(name = "not_before")
+    public Instant notBefore;
+
     @Version
     public long version;
 
-    /** Puts a run that ended UNREACHABLE or LOST back in the queue for another attempt. */
-    public void requeueForRetry() {
+    /**
+     * Puts a run that ended UNREACHABLE or LOST back in the queue for another attempt, claimable from
+     * {@code notBefore} on (null: at once).
+     */
+    public void requeueForRetry(Instant notBefore) {
         if (!state.isRetryable()) {
             throw new IllegalStateTransitionException(state, RunState.QUEUED);
         }
+        this.notBefore = notBefore;
         state = RunState.QUEUED;
         claimedBy = null;
         heartbeatAt = null;

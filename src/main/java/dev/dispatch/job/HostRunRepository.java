@@ -3,17 +3,23 @@ package dev.dispatch.job;
 import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 
 /** Host runs, including the claim, heartbeat and lease-expiry statements the workers race on. */
 @ApplicationScoped
 public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
     /** SQL list of the states counting toward maxFailures, e.g. {@code 'FAILED', 'TIMED_OUT', ...}. */
-    private static final String FAILURE_STATES = java.util.Arrays.stream(RunState.values())
+    private static final String FAILURE_STATES = Arrays.stream(RunState.values())
             .filter(RunState::isFailure).map(s -> "'" + s.name() + "'")
-            .collect(java.util.stream.Collectors.joining(", "));
+            .collect(Collectors.joining(", "));
 
     /**
      * Active, not cancelled jobs with queued runs, row-locked, taking turns between tenants: every tenant's least
@@ -31,7 +37,8 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
                              max(c.last_claim_at) over (partition by c.tenant_id) as tenant_served
                       from job c
                       where c.state in ('QUEUED', 'RUNNING') and not c.cancel_requested) t on t.id = j.id
-                where exists (select 1 from host_run r where r.job_id = j.id and r.state = 'QUEUED')
+                where exists (select 1 from host_run r where r.job_id = j.id and r.state = 'QUEUED'
+                              and (r.not_before is null or r.not_before <= now()))
                 order by t.turn, t.tenant_served nulls first, j.last_claim_at nulls first, j.created_at
                 limit :limit
                 for update of j skip locked""")
@@ -80,6 +87,7 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
                        started_at = now(), attempt = attempt + 1, version = version + 1
                 where id in (select r.id from host_run r
                              where r.job_id = :job and r.state = 'QUEUED' and r.batch = :batch
+                               and (r.not_before is null or r.not_before <= now())
                                and (:grace = 0
                                     or not exists (select 1 from ssh_session_hint h join job j on j.id = r.job_id
                                                    where h.tenant_id = r.tenant_id and h.host_name = r.host_name
@@ -105,7 +113,7 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
      * same moment is left alone) and returns them.
      */
     @SuppressWarnings("unchecked")
-    public List<HostRun> skipQueued(UUID jobId, java.time.Instant now) {
+    public List<HostRun> skipQueued(UUID jobId, Instant now) {
         flush();
         List<UUID> ids = getEntityManager().createNativeQuery("""
                 update host_run set state = 'SKIPPED', finished_at = :now, version = version + 1
@@ -144,14 +152,19 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
                 jobId);
     }
 
-    /** Running runs held by this worker whose job has been cancelled. */
+    /** Running run attempts held by this worker whose job has been cancelled. */
     @SuppressWarnings("unchecked")
-    public List<UUID> cancelledRunsHeldBy(String workerId) {
-        return getEntityManager().createNativeQuery("""
-                select r.id from host_run r join job j on j.id = r.job_id
-                where r.claimed_by = :worker and r.state = 'RUNNING' and j.cancel_requested""", UUID.class)
+    public List<RunLease> cancelledRunsHeldBy(String workerId) {
+        List<Object[]> rows = getEntityManager().createNativeQuery("""
+                select r.id, r.attempt from host_run r join job j on j.id = r.job_id
+                where r.claimed_by = :worker and r.state = 'RUNNING' and j.cancel_requested""")
                 .setParameter("worker", workerId)
                 .getResultList();
+        return leases(rows);
+    }
+
+    private static List<RunLease> leases(List<Object[]> rows) {
+        return rows.stream().map(row -> new RunLease((UUID) row[0], ((Number) row[1]).intValue())).toList();
     }
 
     /** Undoes this worker's claim of runs it never started. */
@@ -165,21 +178,32 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
     }
 
     /**
-     * Renews the leases of the given runs, those this worker is still executing; returns how many it still holds.
-     * Only those: a run whose result could not be recorded must not be kept alive by its worker's other work.
+     * Renews the leases of the given run attempts, those this worker still executes or is recording; returns the
+     * attempts it still holds. One missing from the answer is no longer this worker's (declared LOST, retried): its
+     * worker must stop it and drop its result.
      */
-    public int heartbeat(String workerId, java.util.Collection<UUID> runIds) {
-        if (runIds.isEmpty()) {
-            return 0;
+    @SuppressWarnings("unchecked")
+    public Set<RunLease> heartbeat(String workerId, Collection<RunLease> leases) {
+        if (leases.isEmpty()) {
+            return java.util.Set.of();
         }
-        return getEntityManager().createNativeQuery("""
+        List<Object[]> rows = getEntityManager().createNativeQuery("""
                 update host_run set heartbeat_at = now()
-                where id in (:ids) and claimed_by = :worker and state = 'RUNNING'""")
-                .setParameter("ids", runIds).setParameter("worker", workerId)
-                .executeUpdate();
+                where id in (:ids) and claimed_by = :worker and state = 'RUNNING'
+                returning id, attempt""")
+                .setParameter("ids", leases.stream().map(RunLease::runId).distinct().toList())
+                .setParameter("worker", workerId)
+                .getResultList();
+        Set<RunLease> held = new HashSet<>(leases(rows));
+        held.retainAll(leases);
+        return held;
     }
 
-    /** Marks runs whose lease expired LOST and returns them; their worker died or lost the database. */
+    /**
+     * Marks runs whose lease expired LOST and returns them; their worker died or lost the database. Nothing expires
+     * within one lease of a PostgreSQL restart: every live worker failed its renewals during the restart too, and
+     * gets a full lease to renew after it.
+     */
     @SuppressWarnings("unchecked")
     public List<UUID> expireLeases(Duration lease) {
         return getEntityManager().createNativeQuery("""
@@ -187,6 +211,7 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
                        error = 'worker ' || coalesce(claimed_by, '?') || ' stopped renewing its lease'
                 where id in (select id from host_run where state = 'RUNNING'
                                and heartbeat_at < now() - make_interval(secs => :seconds)
+                               and pg_postmaster_start_time() < now() - make_interval(secs => :seconds)
                              for update skip locked)
                 returning id""", UUID.class)
                 .setParameter("seconds", lease.toMillis() / 1000.0)
@@ -233,7 +258,7 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
     private static List<String> names(Object array) {
         try {
             Object[] values = array instanceof java.sql.Array sql ? (Object[]) sql.getArray() : (Object[]) array;
-            return java.util.Arrays.stream(values).map(String.class::cast).toList();
+            return Arrays.stream(values).map(String.class::cast).toList();
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException(e);
         }

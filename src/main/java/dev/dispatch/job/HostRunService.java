@@ -10,8 +10,11 @@ import jakarta.transaction.Transactional;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.jboss.logging.Logger;
 
@@ -107,27 +110,43 @@ public class HostRunService {
         return runs.release(runIds, workerId);
     }
 
-    /** Renews the leases of the runs this worker is executing. */
+    /** Renews the leases of the run attempts this worker holds; returns those it still holds (the fencing check). */
     @Transactional
-    public int heartbeat(String workerId, java.util.Collection<UUID> runIds) {
-        return runs.heartbeat(workerId, runIds);
+    public Set<RunLease> heartbeat(String workerId, Collection<RunLease> leases) {
+        return runs.heartbeat(workerId, leases);
+    }
+
+    /** What became of a result a worker tried to record. */
+    public enum Finish {
+        /** Recorded now. */
+        RECORDED,
+        /** Recorded by an earlier call whose commit the caller did not see (a retry after a lost connection). */
+        ALREADY_RECORDED,
+        /** Refused: the attempt is no longer this worker's (declared LOST, retried, or gone). */
+        FENCED
     }
 
     /**
-     * Records the outcome of a run this worker still holds (its row locked first, the job row last, the same order as
-     * lease expiry, so they cannot deadlock), and finishes the job when it was its last run.
-     * Returns empty when the lease was lost meanwhile (the run was already declared LOST), so nothing is overwritten.
+     * Records the outcome of a run attempt this worker still holds (its row locked first, the job row last, the same
+     * order as lease expiry, so they cannot deadlock). The attempt is the fencing token: a late result of an attempt
+     * that was declared LOST (and maybe retried) is refused, never written over the newer one. Idempotent, so a
+     * caller whose commit failed in flight may call again.
      */
     @Transactional
-    public Optional<HostRun> finish(UUID runId, String workerId, RunResult result) {
+    public Finish finish(RunLease lease, String workerId, RunResult result) {
+        UUID runId = lease.runId();
         HostRun peek = runs.getEntityManager().find(HostRun.class, runId, LockModeType.PESSIMISTIC_WRITE);
         if (peek == null) {
-            return Optional.empty();
+            return Finish.FENCED;
         }
-        if (peek.state != RunState.RUNNING || !workerId.equals(peek.claimedBy)) {
-            LOG.warnf("run %s on %s was %s under %s when worker %s finished it; result dropped", runId,
-                    peek.hostName, peek.state, peek.claimedBy, workerId);
-            return Optional.empty();
+        if (peek.attempt == lease.attempt() && workerId.equals(peek.claimedBy) && peek.state == result.state()
+                && peek.finishedAt != null) {
+            return Finish.ALREADY_RECORDED;
+        }
+        if (peek.state != RunState.RUNNING || !workerId.equals(peek.claimedBy) || peek.attempt != lease.attempt()) {
+            LOG.warnf("run %s on %s was %s at attempt %d under %s when worker %s finished attempt %d; result dropped",
+                    runId, peek.hostName, peek.state, peek.attempt, peek.claimedBy, workerId, lease.attempt());
+            return Finish.FENCED;
         }
         // Before the run is modified (a native statement flushes the session). Native: Hibernate re-translates HQL
         // bulk deletes on every call, and this runs once per host run.
@@ -155,10 +174,11 @@ public class HostRunService {
             LOG.warnf("run %s changed under worker %s; result dropped", runId, workerId);
             throw e;
         }
-        // The job row is not locked here, so the runs of one job finish in parallel; the caller completes the job
-        // after this commit (completeIfFinished), and the lease reaper sweeps any job a crash left uncompleted.
-        ended(jobs.findById(peek.jobId), List.of(peek), now);
-        return Optional.of(peek);
+        // The job row is not locked here (unless maxFailures needs it), so the runs of one job finish in parallel;
+        // the caller completes the job after this commit (completeIfFinished), and the lease reaper sweeps any job a
+        // crash left uncompleted.
+        ended(jobs.findById(peek.jobId), List.of(peek), now, Duration.ZERO);
+        return Finish.RECORDED;
     }
 
     /**
@@ -181,9 +201,9 @@ public class HostRunService {
         return true;
     }
 
-    /** Running runs this worker holds whose job was cancelled (polled so cancels reach every worker). */
+    /** Running run attempts this worker holds whose job was cancelled (polled so cancels reach every worker). */
     @Transactional
-    public List<UUID> cancelledRunsHeldBy(String workerId) {
+    public List<RunLease> cancelledRunsHeldBy(String workerId) {
         return runs.cancelledRunsHeldBy(workerId);
     }
 
@@ -191,17 +211,22 @@ public class HostRunService {
      * After runs of a job reached a terminal state: publishes their results, queues another attempt where the job
      * allows retries, skips the rest once {@code maxFailures} is reached, and finishes the job when nothing is left.
      */
-    private void ended(Job job, List<HostRun> ended, Instant now) {
+    private void ended(Job job, List<HostRun> ended, Instant now, Duration lostRetryDelay) {
         for (HostRun run : ended) {
             hostResults.fire(HostResultEvent.from(run));
             if (run.state.isRetryable() && run.attempt <= job.retries && !job.cancelRequested) {
                 LOG.infof("run of job %s on %s ended %s; queueing attempt %d of %d", job.id, run.hostName, run.state,
                         run.attempt + 1, job.retries + 1);
-                run.requeueForRetry();
+                run.requeueForRetry(run.state == RunState.LOST ? now.plus(lostRetryDelay) : null);
             }
         }
         runs.flush();
-        if (job.maxFailures != null && !job.state.isTerminal() && runs.countFailures(job.id) >= job.maxFailures) {
+        if (job.maxFailures == null || ended.stream().noneMatch(r -> r.state.isFailure())) {
+            return;
+        }
+        // Under the job row lock: concurrent failures each counting without it could all miss the threshold.
+        runs.getEntityManager().refresh(job, LockModeType.PESSIMISTIC_WRITE);
+        if (!job.state.isTerminal() && runs.countFailures(job.id) >= job.maxFailures) {
             List<HostRun> skipped = runs.skipQueued(job.id, now);
             if (!skipped.isEmpty()) {
                 LOG.infof("job %s reached maxFailures=%d; skipping %d queued run(s)", job.id, job.maxFailures,
@@ -243,20 +268,24 @@ public class HostRunService {
         return runs.activeJobsWithNothingToRun();
     }
 
-    /** Declares runs LOST whose worker stopped renewing its lease; returns their jobs, to be completed after. */
+    /**
+     * Declares runs LOST whose worker stopped renewing its lease for {@code lease}; returns their jobs, to be completed
+     * after. A retry of a LOST run waits {@code retryDelay}: its old worker may be alive but cut off from the database,
+     * and fences itself (stops the remote command) within that time.
+     */
     @Transactional
-    public List<UUID> expireLeases(Duration lease) {
+    public List<UUID> expireLeases(Duration lease, Duration retryDelay) {
         List<UUID> lost = runs.expireLeases(lease);
         if (lost.isEmpty()) {
             return lost;
         }
-        java.util.Map<UUID, List<HostRun>> byJob = new java.util.LinkedHashMap<>();
+        Map<UUID, List<HostRun>> byJob = new LinkedHashMap<>();
         for (HostRun run : runs.list("id in ?1", lost)) {
             LOG.warnf("run %s of job %s on %s is LOST: %s", run.id, run.jobId, run.hostName, run.error);
             byJob.computeIfAbsent(run.jobId, k -> new ArrayList<>()).add(run);
         }
         Instant now = Instant.now();
-        byJob.forEach((jobId, ended) -> ended(jobs.findById(jobId), ended, now));
+        byJob.forEach((jobId, ended) -> ended(jobs.findById(jobId), ended, now, retryDelay));
         return new ArrayList<>(byJob.keySet());
     }
 

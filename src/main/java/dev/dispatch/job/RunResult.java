@@ -28,4 +28,10 @@ public record RunResult(RunState state, Integer exitCode, String exitSignal, Str
         return new RunResult(state, exitCode, exitSignal, error, address, port, username, value, stdout, stderr,
                 artifact);
     }
+
+    /** The same observation recorded as {@code next} with {@code why} as its error (e.g. a run its worker fenced). */
+    public RunResult as(RunState next, String why) {
+        return new RunResult(next, exitCode, exitSignal, why, address, port, username, changed, stdout, stderr,
+                artifact);
+    }
 }

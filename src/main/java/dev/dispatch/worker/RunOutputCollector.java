@@ -10,12 +10,12 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The output sink of one host run: publishes every chunk to Kafka in {@code seq} order (one sequence across both
@@ -28,7 +28,11 @@ final class RunOutputCollector implements OutputSink {
     private final Semaphore inFlightBytes;
     private final StreamCapture stdout;
     private final StreamCapture stderr;
-    private final List<CompletableFuture<Void>> sent = new ArrayList<>();
+    /** Chunks sent and not yet acknowledged, and whether any failed: O(1) however long the run prints. */
+    private final AtomicLong unacked = new AtomicLong();
+    private volatile boolean failed;
+    private final ReentrantLock acks = new ReentrantLock();
+    private final Condition settled = acks.newCondition();
     private long seq;
 
     RunOutputCollector(ClaimedRun run, OutputChunkPublisher publisher, Semaphore inFlightBytes, int storedLimit) {
@@ -58,9 +62,27 @@ final class RunOutputCollector implements OutputSink {
     private synchronized void publish(Stream stream, String text, String bytes, boolean eof, int permits) {
         OutputChunkEvent chunk = new OutputChunkEvent(run.jobId(), run.hostName(), run.attempt(), stream.wireName(),
                 seq++, text, bytes, eof);
+        unacked.incrementAndGet();
         CompletableFuture<Void> acked = publisher.publish(run.tenantId(), chunk);
-        acked.whenComplete((ok, e) -> inFlightBytes.release(permits));
-        sent.add(acked);
+        acked.whenComplete((ok, e) -> {
+            inFlightBytes.release(permits);
+            acknowledged(e != null);
+        });
+    }
+
+    // On the producer's thread: must never wait for this collector's monitor, which publish holds while sending.
+    private void acknowledged(boolean failure) {
+        if (failure) {
+            failed = true;
+        }
+        if (unacked.decrementAndGet() == 0 || failure) {
+            acks.lock();
+            try {
+                settled.signalAll();
+            } finally {
+                acks.unlock();
+            }
+        }
     }
 
     private StreamCapture capture(Stream stream) {
@@ -72,24 +94,24 @@ final class RunOutputCollector implements OutputSink {
      * does not cut the wait short, so a cancelled run still publishes its output before its result.
      */
     boolean awaitPublished(Duration timeout) {
-        CompletableFuture<?>[] all;
-        synchronized (this) {
-            all = sent.toArray(CompletableFuture[]::new);
-        }
         long deadline = System.nanoTime() + timeout.toNanos();
         boolean interrupted = false;
+        acks.lock();
         try {
-            while (true) {
-                try {
-                    CompletableFuture.allOf(all).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                    return true;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (Exception e) {
+            while (unacked.get() > 0 && !failed) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
                     return false;
                 }
+                try {
+                    settled.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
+            return !failed;
         } finally {
+            acks.unlock();
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }

@@ -10,6 +10,7 @@ import dev.dispatch.inventory.MissingJumpHostException;
 import dev.dispatch.job.ClaimedRun;
 import dev.dispatch.messaging.HostResultEvent;
 import dev.dispatch.job.HostRunService;
+import dev.dispatch.job.RunLease;
 import dev.dispatch.messaging.JobEvent;
 import dev.dispatch.job.JobKind;
 import dev.dispatch.job.JobRequest;
@@ -32,6 +33,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.EnumSet;
@@ -50,6 +52,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
@@ -76,14 +79,32 @@ public class WorkerService {
     private final Semaphore inFlightBytes;
     private final Semaphore wakeups = new Semaphore(0);
     private final AtomicInteger active = new AtomicInteger();
-    private final Map<UUID, RunHandle> running = new ConcurrentHashMap<>();
+    private final Map<RunLease, RunHandle> running = new ConcurrentHashMap<>();
+    /** When this process last saw a database operation fail (System.nanoTime), for the reaper's grace. */
+    private final AtomicLong lastDbFailure = new AtomicLong(System.nanoTime() - Long.MAX_VALUE / 2);
+    private volatile boolean renewalOverdue;
 
-    /** The thread executing a run and its cancel flag (MINA swallows interrupts in some waits, so both are used). */
-    private record RunHandle(Thread thread, AtomicBoolean cancelled) {
+    /**
+     * One run attempt this worker holds: the thread executing it, its cancel flag (MINA swallows interrupts in some
+     * waits, so both are used), when its lease was last renewed, and whether it is past its SSH phase (recording its
+     * result, never interrupted then) or was fenced (no longer ours, or its lease could not be renewed in time).
+     */
+    private static final class RunHandle {
+        final Thread thread;
+        final AtomicBoolean cancelled = new AtomicBoolean();
+        volatile long renewedAt = System.nanoTime();
+        volatile boolean recording;
+        volatile String fenced;
+        volatile boolean lostByUs;
+
+        RunHandle(Thread thread) {
+            this.thread = thread;
+        }
     }
     private final ExecutorService executor = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("dispatch-run-", 0).factory());
     private volatile boolean claiming;
+    private volatile long shutdownDeadline = Long.MAX_VALUE;
     private Thread loop;
 
     public WorkerService(WorkerConfig config, DispatchConfig dispatch, HostRunService runs, InventoryService inventory,
@@ -121,6 +142,7 @@ public class WorkerService {
                 loop.join(30_000);
             }
             executor.shutdown();
+            shutdownDeadline = System.nanoTime() + config.drainTimeout().toNanos() * 2;
             // Leases are renewed here: the scheduler may already be stopped, and a draining run must not turn LOST.
             long drainEnd = System.nanoTime() + config.drainTimeout().toNanos();
             while (!executor.isTerminated() && System.nanoTime() < drainEnd) {
@@ -140,12 +162,71 @@ public class WorkerService {
         }
     }
 
+    /**
+     * Renews the leases of every run attempt this worker holds (executing or recording its result). An attempt the
+     * database no longer gives this worker was declared LOST (and maybe retried elsewhere): it is stopped remotely and
+     * its result dropped. A failed renewal is retried at the cancel-poll pace until it succeeds.
+     */
     private void renewLeases() {
-        try {
-            runs.heartbeat(workerId, List.copyOf(running.keySet()));
-        } catch (RuntimeException e) {
-            LOG.warnf("lease renewal failed while draining: %s", e.getMessage());
+        List<RunLease> held = List.copyOf(running.keySet());
+        if (held.isEmpty()) {
+            renewalOverdue = false;
+            return;
         }
+        long now = System.nanoTime();
+        Set<RunLease> renewed;
+        try {
+            renewed = runs.heartbeat(workerId, held);
+        } catch (RuntimeException e) {
+            dbFailed();
+            if (!renewalOverdue) {
+                LOG.warnf("lease renewal of %d run(s) failed, retrying: %s", held.size(), e.getMessage());
+            }
+            renewalOverdue = true;
+            return;
+        }
+        renewalOverdue = false;
+        for (RunLease lease : held) {
+            RunHandle handle = running.get(lease);
+            if (handle == null) {
+                continue;
+            }
+            if (renewed.contains(lease)) {
+                handle.renewedAt = now;
+            } else if (!handle.recording) {
+                fence(lease, handle, "the database no longer gives this attempt to this worker");
+            }
+        }
+    }
+
+    /**
+     * Stops a run attempt this worker may no longer run: its remote command is cancelled (killed) and its result is
+     * not recorded as its own outcome.
+     */
+    private void fence(RunLease lease, RunHandle handle, String why) {
+        if (handle.fenced != null) {
+            return;
+        }
+        handle.fenced = why;
+        LOG.warnf("run %s attempt %d fenced: %s; stopping its command", lease.runId(), lease.attempt(), why);
+        interrupt(lease);
+    }
+
+    /** Stops run attempts whose lease this worker could not renew for longer than another worker may wait. */
+    private void selfFence() {
+        long limit = config.leaseTimeout().plus(config.heartbeatInterval()).toNanos();
+        long now = System.nanoTime();
+        running.forEach((lease, handle) -> {
+            if (!handle.recording && now - handle.renewedAt > limit) {
+                handle.lostByUs = true;
+                fence(lease, handle, "its lease could not be renewed for " + config.leaseTimeout()
+                        .plus(config.heartbeatInterval()));
+            }
+        });
+    }
+
+    private void dbFailed() {
+        lastDbFailure.set(System.nanoTime());
     }
 
     /** This worker's id as written into leases. */
@@ -165,33 +246,56 @@ public class WorkerService {
 
     @Scheduled(every = "${dispatch.worker.heartbeat-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void heartbeat() {
-        if (enabled && active.get() > 0) {
-            // Only runs still executing: one whose result could not be recorded expires and turns LOST.
-            runs.heartbeat(workerId, List.copyOf(running.keySet()));
+        if (enabled && !running.isEmpty()) {
+            renewLeases();
         }
     }
 
     @Scheduled(every = "${dispatch.worker.cancel-poll-interval:500ms}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void pollCancels() {
-        if (enabled && active.get() > 0) {
+        if (!enabled || running.isEmpty()) {
+            return;
+        }
+        if (renewalOverdue) {
+            renewLeases();
+        }
+        selfFence();
+        try {
             runs.cancelledRunsHeldBy(workerId).forEach(this::interrupt);
+        } catch (RuntimeException e) {
+            dbFailed();
+            LOG.debugf("cancel poll failed: %s", e.getMessage());
         }
     }
 
-    /** Interrupts the thread running {@code runId} while it is in its SSH phase; never during its final write. */
-    private void interrupt(UUID runId) {
-        running.computeIfPresent(runId, (id, handle) -> {
-            handle.cancelled().set(true);
-            handle.thread().interrupt();
+    /** Cancels the run attempt while it is in its SSH phase; never during its final write. */
+    private void interrupt(RunLease lease) {
+        running.computeIfPresent(lease, (id, handle) -> {
+            if (!handle.recording) {
+                handle.cancelled.set(true);
+                handle.thread.interrupt();
+            }
             return handle;
         });
     }
 
     @Scheduled(every = "${dispatch.worker.reaper-interval:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void expireLeases() {
-        if (enabled) {
-            runs.expireLeases(config.leaseTimeout()).forEach(runs::completeIfFinished);
+        if (!enabled) {
+            return;
+        }
+        // After this process lost the database, every other worker may have too: give them a full lease to renew.
+        if (System.nanoTime() - lastDbFailure.get() < config.leaseTimeout().toNanos()) {
+            return;
+        }
+        try {
+            Duration retryDelay = config.leaseTimeout().compareTo(config.heartbeatInterval().plusSeconds(5)) > 0
+                    ? config.leaseTimeout() : config.heartbeatInterval().plusSeconds(5);
+            runs.expireLeases(config.leaseTimeout(), retryDelay).forEach(runs::completeIfFinished);
             runs.jobsToComplete().forEach(runs::completeIfFinished);
+        } catch (RuntimeException e) {
+            dbFailed();
+            LOG.warnf("lease expiry skipped: %s", e.getMessage());
         }
     }
 
@@ -208,7 +312,7 @@ public class WorkerService {
                         executor.execute(() -> execute(run));
                     } catch (RejectedExecutionException e) {
                         active.decrementAndGet();
-                        List<java.util.UUID> unstarted = claimed.subList(i, claimed.size()).stream()
+                        List<UUID> unstarted = claimed.subList(i, claimed.size()).stream()
                                 .map(ClaimedRun::runId).toList();
                         runs.release(unstarted, workerId);
                         LOG.infof("shutting down: %d claimed run(s) handed back to the queue", unstarted.size());
@@ -222,6 +326,7 @@ public class WorkerService {
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
+                dbFailed();
                 LOG.errorf("claiming runs failed, retrying: %s", e.getMessage());
                 sleep(config.pollInterval().toMillis() * 4);
             }
@@ -229,32 +334,77 @@ public class WorkerService {
     }
 
     private void execute(ClaimedRun run) {
-        AtomicBoolean cancelled = new AtomicBoolean();
-        running.put(run.runId(), new RunHandle(Thread.currentThread(), cancelled));
+        RunLease lease = new RunLease(run.runId(), run.attempt());
+        RunHandle handle = new RunHandle(Thread.currentThread());
+        running.put(lease, handle);
         MDC.put("jobId", run.jobId().toString());
         MDC.put("host", run.hostName());
         try {
             RunResult result;
             try {
-                result = perform(run, cancelled);
+                result = perform(run, handle.cancelled);
             } catch (RuntimeException e) {
                 LOG.errorf(e, "run failed inside dispatch");
-                result = RunResult.failedBeforeStart(cancelled.get() ? RunState.CANCELLED : RunState.FAILED,
-                        cancelled.get() ? "cancelled before the command started"
+                result = RunResult.failedBeforeStart(handle.cancelled.get() ? RunState.CANCELLED : RunState.FAILED,
+                        handle.cancelled.get() ? "cancelled before the command started"
                                 : "internal error: " + e.getClass().getSimpleName(), null, null, null);
             } finally {
-                running.remove(run.runId());
+                handle.recording = true;
                 Thread.interrupted();
             }
-            runs.finish(run.runId(), workerId, result);
-            runs.completeIfFinished(run.jobId());
-        } catch (RuntimeException e) {
-            LOG.errorf(e, "recording the result failed; the lease will expire and the run will be LOST");
+            if (handle.fenced != null && !handle.lostByUs) {
+                LOG.warnf("result of run %s attempt %d dropped: %s", lease.runId(), lease.attempt(), handle.fenced);
+                return;
+            }
+            if (handle.lostByUs) {
+                result = result.as(RunState.LOST, "worker " + workerId + " stopped the command: " + handle.fenced);
+            }
+            record(lease, run, result);
         } finally {
+            running.remove(lease);
             MDC.remove("jobId");
             MDC.remove("host");
             active.decrementAndGet();
             wakeups.release();
+        }
+    }
+
+    /**
+     * Records a run's result, retrying while the database is unavailable: the lease stays renewed meanwhile (the run
+     * is still in {@code running}), so a blip shorter than the lease loses nothing. A failure that does not look like
+     * an outage is retried for one lease timeout, then the run is left to turn LOST.
+     */
+    private void record(RunLease lease, ClaimedRun run, RunResult result) {
+        long backoff = 100;
+        long giveUp = System.nanoTime() + config.leaseTimeout().toNanos();
+        while (true) {
+            try {
+                if (runs.finish(lease, workerId, result) == HostRunService.Finish.FENCED) {
+                    return;
+                }
+                break;
+            } catch (RuntimeException e) {
+                dbFailed();
+                long now = System.nanoTime();
+                if (!DatabaseFailures.isTransient(e) && now > giveUp) {
+                    LOG.errorf(e, "recording the result failed; the lease will expire and the run will be LOST");
+                    return;
+                }
+                if (!claiming && now > shutdownDeadline) {
+                    LOG.errorf("shutting down: result of run %s not recorded (%s); it will turn LOST", lease.runId(),
+                            e.getMessage());
+                    return;
+                }
+                LOG.warnf("recording the result failed (%s); retrying in %d ms", e.getMessage(), backoff);
+                sleep(backoff);
+                backoff = Math.min(backoff * 2, 5_000);
+            }
+        }
+        try {
+            runs.completeIfFinished(run.jobId());
+        } catch (RuntimeException e) {
+            dbFailed();
+            LOG.debugf("job completion left to the reaper: %s", e.getMessage());
         }
     }
 

@@ -62,7 +62,7 @@ class ClaimTest {
                     .as("runs of the busy tenant claimed before the quiet tenant's only job").hasSizeLessThanOrEqualTo(1);
         } finally {
             for (ClaimedRun run : claimed) {
-                runs.finish(run.runId(), "fairness-test",
+                runs.finish(new RunLease(run.runId(), run.attempt()), "fairness-test",
                         RunResult.failedBeforeStart(RunState.CANCELLED, "test cleanup", null, null, null));
                 runs.completeIfFinished(run.jobId());
             }
@@ -101,7 +101,7 @@ class ClaimTest {
         } finally {
             claimed.addAll(claimAll("affinity-test", Duration.ZERO, freshness));
             for (ClaimedRun run : claimed) {
-                runs.finish(run.runId(), "affinity-test",
+                runs.finish(new RunLease(run.runId(), run.attempt()), "affinity-test",
                         RunResult.failedBeforeStart(RunState.CANCELLED, "test cleanup", null, null, null));
             }
             given().auth().oauth2(tenant.token("dispatch-operator")).post("/api/v1/jobs/" + job + "/cancel");

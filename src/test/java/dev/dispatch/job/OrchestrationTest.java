@@ -55,6 +55,22 @@ class OrchestrationTest {
     }
 
     @Test
+    void concurrentFailuresStopTheJobAtMaxFailures() {
+        Tenants tenant = Tenants.fresh();
+        List<String> hosts = register(tenant, 0, 20);
+
+        String jobId = Jobs.submit(tenant, exec(hosts, "exit 7", "parallelism", 10, "maxFailures", 3));
+
+        JsonPath job = Jobs.awaitFinished(tenant, jobId);
+        assertThat(job.getString("state")).isEqualTo("FAILED");
+        Map<String, Integer> summary = job.getMap("summary");
+        assertThat(summary.keySet()).containsOnly("FAILED", "SKIPPED");
+        assertThat(summary.get("FAILED") + summary.get("SKIPPED")).isEqualTo(20);
+        // Ten run at once; until the third failure is recorded, each of the first two may free a slot for one more.
+        assertThat(summary.get("FAILED")).isBetween(3, 12);
+    }
+
+    @Test
     void batchesRunOneAfterAnother() {
         Tenants tenant = Tenants.fresh();
         List<String> hosts = register(tenant, 6, 12);

@@ -1,0 +1,45 @@
+package dev.dispatch.testing;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * A real outage of the test database, for as long as it is open: PostgreSQL refuses new connections to it and every
+ * open one is terminated (what a restart does to clients), while other databases on the server stay up.
+ */
+public final class DatabaseOutage implements AutoCloseable {
+    private final String database;
+
+    private DatabaseOutage(String database) {
+        this.database = database;
+    }
+
+    /** Starts an outage of the test suite's database. */
+    public static DatabaseOutage start() {
+        DatabaseOutage outage = new DatabaseOutage(TestServicesResource.DATABASE);
+        outage.admin("alter database " + outage.database + " allow_connections false",
+                "select pg_terminate_backend(pid) from pg_stat_activity where datname = '" + outage.database
+                        + "' and pid <> pg_backend_pid()");
+        return outage;
+    }
+
+    /** Ends the outage: the database accepts connections again. */
+    @Override
+    public void close() {
+        admin("alter database " + database + " allow_connections true");
+    }
+
+    private void admin(String... statements) {
+        String url = "jdbc:postgresql://" + System.getProperty("test.pg-host", "127.0.0.1:5432") + "/postgres";
+        try (Connection c = DriverManager.getConnection(url, System.getProperty("test.pg-user", "postgres"), null);
+                Statement s = c.createStatement()) {
+            for (String sql : statements) {
+                s.execute(sql);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot control the test database: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package dev.dispatch.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.dispatch.testing.DatabaseOutage;
+import dev.dispatch.testing.Fleet;
+import dev.dispatch.testing.Jobs;
+import dev.dispatch.testing.OpenSshHosts;
+import dev.dispatch.testing.Tenants;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import io.smallrye.reactive.messaging.kafka.companion.ConsumerTask;
+import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+class DatabaseBlipTest {
+    @Test
+    void aDatabaseOutageShorterThanTheLeaseLosesNoRun() throws Exception {
+        Tenants tenant = Tenants.fresh();
+        List<OpenSshHosts.Host> hosts = Fleet.get().hosts().subList(8, 14);
+        tenant.registerHosts(hosts, Fleet.get().userPrivateKey());
+
+        try (KafkaCompanion kafka = new KafkaCompanion(Tenants.kafkaBootstrap())) {
+            ConsumerTask<String, String> results = kafka.consumeStrings().fromTopics("dispatch.host-results.v1");
+            String jobId = Jobs.submit(tenant, Map.of("kind", "exec",
+                    "targets", Map.of("hosts", hosts.stream().map(OpenSshHosts.Host::name).toList()),
+                    "command", "sleep 2; echo survived", "parallelism", hosts.size()));
+            await().atMost(Duration.ofSeconds(20)).until(() -> Jobs.runs(tenant, jobId).stream()
+                    .allMatch(r -> "RUNNING".equals(r.get("state"))));
+
+            // Every run finishes while the database is gone; the outage is a third of the 30 s lease.
+            try (DatabaseOutage outage = DatabaseOutage.start()) {
+                Thread.sleep(10_000);
+            }
+
+            JsonPath job = Jobs.awaitFinished(tenant, jobId);
+            assertThat(job.getString("state")).isEqualTo("SUCCEEDED");
+            assertThat(job.getMap("summary")).isEqualTo(Map.of("SUCCEEDED", hosts.size()));
+            for (OpenSshHosts.Host h : hosts) {
+                assertThat(Jobs.stdout(tenant, jobId, h.name())).isEqualTo("survived\n");
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> results.getRecords().stream()
+                    .filter(r -> jobId.equals(r.key())).count() >= hosts.size());
+            Thread.sleep(2_000);
+            assertThat(results.getRecords().stream().filter(r -> jobId.equals(r.key())).count())
+                    .isEqualTo(hosts.size());
+            results.stop();
+        }
+    }
+}
