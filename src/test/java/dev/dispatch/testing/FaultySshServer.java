@@ -265,6 +265,30 @@ public final class FaultySshServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The user's command inside dispatch's process group wrapper ({@code set -- '<command>'; ...}), or the text
+     * itself when it is not wrapped: these commands are Java code, not run by a shell.
+     */
+    static String unwrapProcessGroup(String command) {
+        String prefix = "set -- '";
+        if (!command.startsWith(prefix)) {
+            return command;
+        }
+        StringBuilder plain = new StringBuilder();
+        for (int i = prefix.length(); i < command.length(); i++) {
+            char c = command.charAt(i);
+            if (c != '\'') {
+                plain.append(c);
+            } else if (command.startsWith("'\\''", i)) {
+                plain.append('\'');
+                i += 3;
+            } else {
+                return plain.toString();
+            }
+        }
+        return command;
+    }
+
     private final class FaultyCommand implements Command {
         private final String verb;
         private final String argument;
@@ -275,7 +299,7 @@ public final class FaultySshServer implements AutoCloseable {
         private final CompletableFuture<Signal> signalled = new CompletableFuture<>();
 
         FaultyCommand(String command) {
-            String trimmed = command.strip();
+            String trimmed = unwrapProcessGroup(command).strip();
             int space = trimmed.indexOf(' ');
             this.verb = space < 0 ? trimmed : trimmed.substring(0, space);
             this.argument = space < 0 ? "" : trimmed.substring(space + 1);
