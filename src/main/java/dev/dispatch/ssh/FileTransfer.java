@@ -45,7 +45,8 @@ import org.jboss.logging.Logger;
  * ({@code .<name>.dispatch-<random>.tmp}), created empty with the requested mode before any byte is written,
  * flushed to disk where the server offers {@code fsync@openssh.com}, then renamed over the target with
  * {@code posix-rename@openssh.com} (a plain SFTP rename cannot replace, so without the extension the target is
- * renamed aside first and removed only once the new file is in place; a failure puts it back). A backup is made with {@code hardlink@openssh.com} where offered, so the target never goes
+ * renamed aside first and removed only once the new file is in place; a failure puts it back). A backup is made
+ * with {@code hardlink@openssh.com} where offered, so the target never goes
  * missing; otherwise the target is renamed to the backup name. Backup names are
  * {@code <path>.<yyyyMMdd'T'HHmmss'Z'>.bak} in UTC, with {@code -2}, {@code -3}... before {@code .bak} when that
  * name is taken. The new file belongs to the login user; a replaced symbolic link is replaced, not followed.
