@@ -12,18 +12,27 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.channel.exception.SshChannelOpenException;
 import org.jboss.logging.Logger;
 
 /**
  * Runs one command on one host over a pooled session: stdin then EOF, stdout and stderr streamed to a sink with
  * window back-pressure, a hard timeout, exit code or signal. Blocking; meant for virtual threads.
  *
- * <p>Interrupting the calling thread cancels the command: the remote process is sent {@code TERM}, then
- * {@code KILL}, and the channel is closed; {@link #exec} then returns {@link SshOutcome#CANCELLED} within about a
- * second, with the interrupt status set again. A command past its timeout is stopped the same way and ends
- * {@link SshOutcome#TIMED_OUT}. Output that arrived before either is delivered to the sink. Servers may refuse to
- * deliver signals (OpenSSH refuses them for root logins); the channel is then closed at once and the error text
- * says the remote process may still be running. Thread-safe.
+ * <p>Interrupting the calling thread cancels the command: the remote process group is sent {@code TERM}, then
+ * {@code KILL} half a second later, and the channel is closed; {@link #exec} then returns
+ * {@link SshOutcome#CANCELLED} within about a second, with the interrupt status set again. A command past its
+ * timeout is stopped the same way and ends {@link SshOutcome#TIMED_OUT}. Output that arrived before either is
+ * delivered to the sink. Each command runs through {@link ProcessGroupWrapper} (unless
+ * {@link SshConfig#killProcessGroup()} is off), which makes it lead its own process group and report its id; the
+ * signals then go both as SSH "signal" requests and as {@code kill -s SIG -- -PGID} over a second exec channel,
+ * which OpenSSH cannot refuse as it refuses signal requests for root logins. Without a reported group and with
+ * signals refused, the channel is closed at once and the error text says the remote process may still be running.
+ *
+ * <p>A channel the server refuses on a live session that other commands share (its {@code MaxSessions}) closes
+ * nothing: the pool lowers that host's channel limit and the command waits for a sibling to end. Thread-safe.
  */
 @ApplicationScoped
 public class CommandRunner {
@@ -39,6 +48,12 @@ public class CommandRunner {
     private static final Duration DRAIN_GRACE = Duration.ofSeconds(5);
     /** The same after a cancel or timeout, where returning promptly matters more. */
     private static final Duration STOPPED_DRAIN_GRACE = Duration.ofSeconds(1);
+    /** How long a stop waits for the process group marker of a command that only just started. */
+    private static final Duration MARKER_WAIT = Duration.ofMillis(300);
+    /** How long a kill command on its own channel may take. */
+    private static final Duration KILL_GRACE = Duration.ofSeconds(2);
+    /** Channel refusals on live shared sessions one run waits out before it gives up. */
+    private static final int MAX_REFUSALS = 20;
 
     private final SshSessionPool pool;
     private final SshConfig config;
@@ -76,6 +91,8 @@ public class CommandRunner {
      */
     public ExecResult exec(SshTarget target, ExecSpec spec, OutputSink sink, BooleanSupplier cancelled) {
         long deadline = System.nanoTime() + spec.timeout().toNanos();
+        String command = config.killProcessGroup() ? ProcessGroupWrapper.wrap(spec.command()) : spec.command();
+        int refusals = 0;
         for (int attempt = 1; ; attempt++) {
             SshSessionPool.Lease lease;
             try {
@@ -88,8 +105,7 @@ public class CommandRunner {
             }
             SignallableExec channel = null;
             try {
-                channel = SignallableExec.create(lease.session(), spec.command(),
-                        spec.env() == null ? Map.of() : spec.env());
+                channel = SignallableExec.create(lease.session(), command, spec.env() == null ? Map.of() : spec.env());
                 channel.open().verify(config.connectTimeout());
             } catch (IOException | RuntimeException e) {
                 if (channel != null) {
@@ -100,6 +116,25 @@ public class CommandRunner {
                     lease.close();
                     Thread.currentThread().interrupt();
                     return cancelledBeforeStart();
+                }
+                ClientSession session = lease.session();
+                boolean alive = session.isOpen() && !session.isClosing();
+                // A refusal on a live session shared with running siblings is its channel limit: closing the session
+                // would kill those siblings, so wait for one of them to end instead.
+                if (alive && refused(e) && lease.channelRefused()) {
+                    lease.close();
+                    if (System.nanoTime() - deadline >= 0) {
+                        return ExecResult.failure(SshOutcome.TIMED_OUT, "the host refused a channel until the "
+                                + spec.timeout() + " timeout: " + e.getMessage());
+                    }
+                    if (++refusals > MAX_REFUSALS) {
+                        return ExecResult.failure(SshOutcome.FAILED, "the host refused a channel " + refusals
+                                + " times while other commands ran on it: " + e.getMessage());
+                    }
+                    attempt--;
+                    LOG.debugf("%s refused a channel (%s); waiting for a sibling channel to close", target,
+                            e.getMessage());
+                    continue;
                 }
                 lease.evict();
                 lease.close();
@@ -119,6 +154,16 @@ public class CommandRunner {
         }
     }
 
+    /** True when the server answered the channel open with SSH_MSG_CHANNEL_OPEN_FAILURE. */
+    static boolean refused(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SshChannelOpenException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static ExecResult cancelledBeforeStart() {
         return ExecResult.failure(SshOutcome.CANCELLED, "cancelled before the command started");
     }
@@ -128,9 +173,12 @@ public class CommandRunner {
         CompletableFuture<Void> closed = new CompletableFuture<>();
         channel.addCloseFutureListener(f -> closed.complete(null));
         Thread out = Thread.ofVirtual().name("ssh-stdout").start(() -> pump(channel.getInvertedOut(),
-                OutputSink.Stream.STDOUT, sink));
+                OutputSink.Stream.STDOUT, sink, null));
+        CompletableFuture<Long> pgid = new CompletableFuture<>();
+        ProcessGroupWrapper.StderrFilter filter = config.killProcessGroup()
+                ? new ProcessGroupWrapper.StderrFilter(pgid) : null;
         Thread err = Thread.ofVirtual().name("ssh-stderr").start(() -> pump(channel.getInvertedErr(),
-                OutputSink.Stream.STDERR, sink));
+                OutputSink.Stream.STDERR, sink, filter));
         // On its own thread: a command that never reads stdin must not block the wait for its end.
         Thread in = Thread.ofVirtual().name("ssh-stdin").start(() -> feed(channel.getInvertedIn(), spec.input()));
         boolean cancelled = false;
@@ -141,7 +189,7 @@ public class CommandRunner {
             cancelled = true;
             finished = false;
         }
-        String stopped = finished ? null : stop(channel, closed);
+        String stopped = finished ? null : stop(channel, closed, pgid);
         boolean interrupted = cancelled | Thread.interrupted();
         drain(finished ? DRAIN_GRACE : STOPPED_DRAIN_GRACE, out, err, in);
         if (!channel.isClosed()) {
@@ -174,34 +222,86 @@ public class CommandRunner {
 
     /**
      * Ends a command that is still running: TERM, then KILL, then a channel close the server sees, then a local
-     * close. Each step waits briefly for the channel to close by itself, which keeps the output that was still in
-     * flight. A server that refuses signals (OpenSSH does for root logins) gets the close at once; the remote
-     * process then lives on until it writes to its closed output or ends. Ignores interrupts (a cancel is what
-     * brought us here) and restores them for the caller.
+     * close. Each signal goes both as an SSH "signal" request and, where the command reported its process group,
+     * as {@code kill -s SIG -- -PGID} over a second exec channel on the same session, which reaches the whole
+     * remote process tree even where the server refuses signal requests (OpenSSH does for root logins). Each step
+     * waits briefly for the channel to close by itself, which keeps the output that was still in flight. Ignores
+     * interrupts (a cancel is what brought us here) and restores them for the caller.
      *
      * @return what happened, for the run's error text
      */
-    private static String stop(SignallableExec channel, CompletableFuture<Void> closed) {
+    private String stop(SignallableExec channel, CompletableFuture<Void> closed, CompletableFuture<Long> pgid) {
+        ClientSession session = channel.getClientSession();
         CompletableFuture<Boolean> term = channel.signal("TERM");
+        Long group = config.killProcessGroup() ? awaitValue(pgid, MARKER_WAIT) : null;
+        boolean groupSignalled = group != null && killGroup(session, channel, closed, "TERM", group);
         CompletableFuture<Void> refused = term.thenCompose(
                 delivered -> delivered ? new CompletableFuture<Void>() : CompletableFuture.<Void>completedFuture(null));
-        awaitQuietly(CompletableFuture.anyOf(closed, refused), TERM_GRACE);
+        awaitQuietly(groupSignalled ? closed : CompletableFuture.anyOf(closed, refused), TERM_GRACE);
         if (closed.isDone()) {
-            return "the command ended on SIGTERM";
+            return groupSignalled ? "the command's process group ended on SIGTERM" : "the command ended on SIGTERM";
         }
         boolean signalRefused = refused.isDone();
         if (!signalRefused) {
             channel.signal("KILL");
+        }
+        boolean groupKilled = group != null && killGroup(session, channel, closed, "KILL", group);
+        if (groupKilled) {
+            awaitQuietly(closed, CLOSE_GRACE);
         }
         // A graceful close sends SSH_MSG_CHANNEL_CLOSE; close(true) alone would leave the server's channel open.
         channel.close(false);
         if (!awaitQuietly(closed, CLOSE_GRACE)) {
             channel.close(true);
         }
+        if (groupSignalled || groupKilled) {
+            return "the command's process group " + group + " was sent SIGTERM, then SIGKILL, and its channel was"
+                    + " closed";
+        }
         return signalRefused
-                ? "the server refused to signal the command (OpenSSH does for root logins), so it may still be"
-                        + " running on the host; its channel was closed"
+                ? "the server refused to signal the command (OpenSSH does for root logins) and its process group"
+                        + " could not be signalled, so it may still be running on the host; its channel was closed"
                 : "the command was sent SIGTERM, then SIGKILL, and its channel was closed";
+    }
+
+    /**
+     * Runs {@code kill -s SIG -- -PGID} on a second channel of the session. Where the server refuses that channel
+     * (its session limit is reached), the command's own channel is closed first to make room.
+     *
+     * @return whether the kill ran and found the group
+     */
+    private boolean killGroup(ClientSession session, SignallableExec command, CompletableFuture<Void> closed,
+            String signal, long pgid) {
+        for (int attempt = 1; attempt <= 2; attempt++) {
+            ChannelExec kill = null;
+            try {
+                kill = session.createExecChannel(ProcessGroupWrapper.killCommand(signal, pgid));
+                kill.open().verify(KILL_GRACE);
+                CompletableFuture<Void> done = new CompletableFuture<>();
+                kill.addCloseFutureListener(f -> done.complete(null));
+                awaitQuietly(done, KILL_GRACE);
+                Integer status = kill.getExitStatus();
+                return status != null && status == 0;
+            } catch (IOException | RuntimeException e) {
+                if (attempt == 1 && refused(e)) {
+                    command.close(false);
+                    awaitQuietly(closed, CLOSE_GRACE);
+                    continue;
+                }
+                LOG.debugf("kill -%s of process group %d failed: %s", signal, pgid, e.getMessage());
+                return false;
+            } finally {
+                if (kill != null) {
+                    kill.close(false);
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The future's value once it completes within {@code wait}, else null; interrupts are kept for later. */
+    private static <T> T awaitValue(CompletableFuture<T> future, Duration wait) {
+        return awaitQuietly(future, wait) ? future.getNow(null) : null;
     }
 
     /** Waits for the command's end until the deadline; a cancel request ends the wait like an interrupt. */
@@ -285,14 +385,21 @@ public class CommandRunner {
         }
     }
 
-    private static void pump(InputStream in, OutputSink.Stream stream, OutputSink sink) {
+    /** Streams one output into the sink; {@code filter}, where given, takes the process group marker off first. */
+    private static void pump(InputStream in, OutputSink.Stream stream, OutputSink sink,
+            ProcessGroupWrapper.StderrFilter filter) {
         Utf8Chunker chunker = new Utf8Chunker();
         byte[] buf = new byte[READ_BUFFER];
         try (in) {
             int n;
             while ((n = in.read(buf)) != -1) {
                 if (n > 0) {
-                    byte[] chunk = chunker.feed(buf, n);
+                    byte[] data = buf;
+                    if (filter != null && filter.active()) {
+                        data = filter.feed(buf, n);
+                        n = data.length;
+                    }
+                    byte[] chunk = chunker.feed(data, n);
                     if (chunk.length > 0) {
                         sink.chunk(stream, chunk);
                     }
@@ -301,6 +408,13 @@ public class CommandRunner {
         } catch (IOException e) {
             LOG.debugf("%s ended: %s", stream, e.getMessage());
         } finally {
+            if (filter != null) {
+                byte[] held = filter.finish();
+                byte[] chunk = chunker.feed(held, held.length);
+                if (chunk.length > 0) {
+                    sink.chunk(stream, chunk);
+                }
+            }
             byte[] rest = chunker.flush();
             if (rest.length > 0) {
                 sink.chunk(stream, rest);

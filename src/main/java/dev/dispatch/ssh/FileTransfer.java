@@ -45,7 +45,8 @@ import org.jboss.logging.Logger;
  * ({@code .<name>.dispatch-<random>.tmp}), created empty with the requested mode before any byte is written,
  * flushed to disk where the server offers {@code fsync@openssh.com}, then renamed over the target with
  * {@code posix-rename@openssh.com} (a plain SFTP rename cannot replace, so without the extension the target is
- * removed first). A backup is made with {@code hardlink@openssh.com} where offered, so the target never goes
+ * renamed aside first and removed only once the new file is in place; a failure puts it back). A backup is made
+ * with {@code hardlink@openssh.com} where offered, so the target never goes
  * missing; otherwise the target is renamed to the backup name. Backup names are
  * {@code <path>.<yyyyMMdd'T'HHmmss'Z'>.bak} in UTC, with {@code -2}, {@code -3}... before {@code .bak} when that
  * name is taken. The new file belongs to the login user; a replaced symbolic link is replaced, not followed.
@@ -66,6 +67,10 @@ public class FileTransfer {
     private static final Duration ABORT_GRACE = Duration.ofSeconds(5);
     /** Marker: the pooled session could not start SFTP; evicted, try once more on a new one. */
     private static final FileResult RETRY = FileResult.failure(SshOutcome.UNREACHABLE, "retry", null, 0);
+    /** Marker: the live session refused the channel at its limit; lease again, which waits for a sibling. */
+    private static final FileResult RETRY_REFUSED = FileResult.failure(SshOutcome.FAILED, "refused", null, 0);
+    /** Channel refusals on live shared sessions one operation waits out before it gives up. */
+    private static final int MAX_REFUSALS = 20;
     private static final DateTimeFormatter BACKUP_STAMP =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
 
@@ -251,18 +256,57 @@ public class FileTransfer {
             backup(op, path);
         }
         OpenSSHPosixRenameExtension posixRename = sftp.getExtension(OpenSSHPosixRenameExtension.class);
+        boolean renamed = false;
         if (posixRename != null && posixRename.isSupported()) {
-            posixRename.posixRename(temp, path);
-        } else {
-            if (lstatOrNull(sftp, path) != null) {
-                sftp.remove(path);
-                op.changed = true;
+            try {
+                posixRename.posixRename(temp, path);
+                renamed = true;
+            } catch (SftpException e) {
+                if (e.getStatus() != SftpConstants.SSH_FX_OP_UNSUPPORTED) {
+                    throw e;
+                }
             }
-            sftp.rename(temp, path);
+        }
+        if (!renamed) {
+            renameIntoPlace(op, temp, path);
         }
         op.tempPath = null;
         op.changed = true;
         return FileResult.succeeded(true, op.bytes);
+    }
+
+    /**
+     * Without {@code posix-rename@openssh.com} a plain SFTP rename cannot replace a file, so the target is first
+     * renamed aside ({@code .<name>.dispatch-<random>.old}), then the new file into place, then the aside copy is
+     * removed. Neither file is ever removed before the new one is in place: a failure puts the old file back, and
+     * an abort in between leaves both for the cleanup to sort out. Readers may see the path missing briefly.
+     */
+    private void renameIntoPlace(Operation op, String temp, String path) throws IOException {
+        SftpClient sftp = op.sftp;
+        if (lstatOrNull(sftp, path) == null) {
+            sftp.rename(temp, path);
+            return;
+        }
+        String aside = sideName(path, "old");
+        op.asideOf = path;
+        sftp.rename(path, aside);
+        op.asidePath = aside;
+        try {
+            sftp.rename(temp, path);
+        } catch (IOException e) {
+            sftp.rename(aside, path);
+            op.asidePath = null;
+            throw e;
+        }
+        op.tempPath = null;
+        op.changed = true;
+        try {
+            sftp.remove(aside);
+            op.asidePath = null;
+        } catch (SftpException e) {
+            LOG.warnf("replaced file's old copy %s left behind: %s", aside, describe(e));
+            op.asidePath = null;
+        }
     }
 
     private void backup(Operation op, String path) throws IOException {
@@ -290,10 +334,16 @@ public class FileTransfer {
     }
 
     private static String tempName(String path) {
+        return sideName(path, "tmp");
+    }
+
+    /** {@code <dir>/.<name>.dispatch-<random>.<suffix>}: hidden, in the same directory, so renames stay atomic. */
+    private static String sideName(String path, String suffix) {
         int slash = path.lastIndexOf('/');
         String dir = path.substring(0, slash + 1);
         String base = path.substring(slash + 1);
-        return dir + "." + base + ".dispatch-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp";
+        return dir + "." + base + ".dispatch-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + "."
+                + suffix;
     }
 
     /** Remote SHA-256 via {@code sha256sum}; {@code hex == null} when it could not say (use SFTP instead). */
@@ -429,6 +479,10 @@ public class FileTransfer {
         volatile boolean timedOut;
         volatile boolean cancelled;
         volatile String tempPath;
+        /** The target's old file while it is renamed aside for a replace without posix-rename. */
+        volatile String asidePath;
+        /** The path {@link #asidePath} belongs back at. */
+        volatile String asideOf;
         volatile boolean changed;
         volatile long bytes;
 
@@ -464,6 +518,7 @@ public class FileTransfer {
      * failure and removes its temporary file.
      */
     private FileResult withSftp(SshTarget target, long deadline, Duration timeout, String what, Work work) {
+        int refusals = 0;
         for (int attempt = 1; ; attempt++) {
             if (deadline - System.nanoTime() <= 0) {
                 return FileResult.failure(SshOutcome.TIMED_OUT, what + " did not finish within " + timeout, false, 0);
@@ -490,6 +545,14 @@ public class FileTransfer {
                     }
                 });
                 FileResult result = awaitOrAbort(done, op, deadline, what, timeout);
+                if (result == RETRY_REFUSED) {
+                    if (++refusals > MAX_REFUSALS) {
+                        return FileResult.failure(SshOutcome.FAILED, "cannot start SFTP: the host refused a channel "
+                                + refusals + " times while other commands ran on it", false, 0);
+                    }
+                    attempt--;
+                    continue;
+                }
                 if (result == RETRY) {
                     LOG.debugf("SFTP on pooled session to %s failed; reconnecting", target);
                     continue;
@@ -509,6 +572,16 @@ public class FileTransfer {
                 return aborted(op, what, timeout);
             }
             boolean sessionAlive = lease.session().isOpen() && !lease.session().isClosing();
+            boolean refused = CommandRunner.refused(e);
+            // Closing a live session would kill every sibling command on it: only a dead session, or one that
+            // refuses channels with nothing else open on it, is replaced.
+            if (sessionAlive && refused && lease.channelRefused()) {
+                return RETRY_REFUSED;
+            }
+            if (sessionAlive && !refused) {
+                return FileResult.failure(SshOutcome.FAILED, "cannot start SFTP (does the host serve the sftp"
+                        + " subsystem?): " + e.getMessage(), false, 0);
+            }
             lease.evict();
             if (mayRetry) {
                 return RETRY;
@@ -524,7 +597,7 @@ public class FileTransfer {
             return work.run(op);
         } catch (IOException | RuntimeException e) {
             FileResult failure = classify(e, op, what, timeout, lease);
-            removeTemp(lease.session(), op);
+            cleanUp(lease.session(), op);
             return failure;
         } finally {
             close(sftp);
@@ -601,14 +674,19 @@ public class FileTransfer {
         };
     }
 
-    /** Best effort within a short budget, on a fresh channel when the operation's was aborted. */
-    private void removeTemp(ClientSession session, Operation op) {
+    /**
+     * Best effort within a short budget, on a fresh channel when the operation's was aborted: puts a target that was
+     * renamed aside back where no new file took its place (else removes the old copy), then removes the temporary
+     * file.
+     */
+    private void cleanUp(ClientSession session, Operation op) {
         String temp = op.tempPath;
-        if (temp == null) {
+        String aside = op.asidePath;
+        if (temp == null && aside == null) {
             return;
         }
         if (!session.isOpen() || session.isClosing()) {
-            LOG.warnf("temporary file %s left behind: connection gone", temp);
+            LOG.warnf("%s left behind: connection gone", leftBehind(temp, aside, op.asideOf));
             return;
         }
         SftpClient sftp = null;
@@ -617,10 +695,20 @@ public class FileTransfer {
             sftp = op.sftp.isOpen() && !op.sftp.isClosing() ? op.sftp : openSftp(session);
             SftpClient cleaner = sftp;
             timer = watchdog.schedule(() -> abort(cleaner), CLEANUP_BUDGET.toMillis(), TimeUnit.MILLISECONDS);
-            sftp.remove(temp);
+            if (aside != null) {
+                if (lstatOrNull(sftp, op.asideOf) == null) {
+                    sftp.rename(aside, op.asideOf);
+                } else {
+                    sftp.remove(aside);
+                }
+                op.asidePath = null;
+            }
+            if (temp != null && lstatOrNull(sftp, temp) != null) {
+                sftp.remove(temp);
+            }
             op.tempPath = null;
         } catch (IOException | RuntimeException e) {
-            LOG.warnf("temporary file %s left behind: %s", temp, e.getMessage());
+            LOG.warnf("%s left behind: %s", leftBehind(op.tempPath, op.asidePath, op.asideOf), e.getMessage());
         } finally {
             if (timer != null) {
                 timer.cancel(false);
@@ -629,6 +717,12 @@ public class FileTransfer {
                 close(sftp);
             }
         }
+    }
+
+    private static String leftBehind(String temp, String aside, String asideOf) {
+        String a = aside == null ? null : "old copy of " + asideOf + " at " + aside;
+        String t = temp == null ? null : "temporary file " + temp;
+        return a == null ? t : t == null ? a : a + " and " + t;
     }
 
     private SftpClient openSftp(ClientSession session) throws IOException {

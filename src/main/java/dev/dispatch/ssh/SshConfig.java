@@ -35,6 +35,15 @@ public interface SshConfig {
     @Min(1)
     long maxFetchBytes();
 
+    /**
+     * Runs every command as the leader of its own process group through a POSIX-sh wrapper, so that cancel and
+     * timeout kill the whole remote process tree with {@code kill} over a second channel (OpenSSH refuses SSH signal
+     * requests for root logins). Needs a POSIX login shell with {@code kill}; turn off for fleets whose login shell
+     * is not POSIX (network appliances), which then get SSH signals and a channel close only. Default true.
+     */
+    @WithDefault("true")
+    boolean killProcessGroup();
+
     /** NIO worker threads of the shared client; 0 means cores + 1. Default 0. */
     @WithDefault("0")
     @Min(0)

@@ -117,6 +117,33 @@ public class SshSessionPool {
             return session;
         }
 
+        /**
+         * The server refused to open a channel on this live session. With sibling channels in use that is its
+         * channel limit (OpenSSH's {@code MaxSessions}): the entry's limit is lowered to the siblings in use, so the
+         * caller may give this lease back and lease again, which waits for a sibling to close. Without siblings the
+         * session is useless and the caller should evict it.
+         *
+         * @return true when siblings hold channels and the limit was lowered (or already as low)
+         */
+        boolean channelRefused() {
+            entry.lock.lock();
+            try {
+                int siblings = entry.limit - entry.channels.availablePermits() - 1;
+                if (siblings <= 0) {
+                    return false;
+                }
+                if (siblings < entry.limit) {
+                    LOG.infof("%s refused a channel with %d open; using at most %d channels on its sessions",
+                            entry.hostName, siblings, siblings);
+                    entry.channels.reduce(entry.limit - siblings);
+                    entry.limit = siblings;
+                }
+                return true;
+            } finally {
+                entry.lock.unlock();
+            }
+        }
+
         /** Marks the session broken so the next lease reconnects. */
         void evict() {
             entry.lock.lock();
@@ -153,9 +180,22 @@ public class SshSessionPool {
         final ReentrantLock lock = new ReentrantLock();
         volatile String tenantId;
         volatile String hostName;
-        final Semaphore channels = new Semaphore(config.maxChannelsPerSession(), true);
+        final ShrinkableSemaphore channels = new ShrinkableSemaphore(config.maxChannelsPerSession());
+        /** Channels at once on this entry's session: the configured limit, or lower once the server refused one. */
+        volatile int limit = config.maxChannelsPerSession();
         volatile ClientSession session;
         volatile long lastUsed = System.nanoTime();
+    }
+
+    /** A fair semaphore whose permits can be taken away for good. */
+    private static final class ShrinkableSemaphore extends Semaphore {
+        ShrinkableSemaphore(int permits) {
+            super(permits, true);
+        }
+
+        void reduce(int permits) {
+            reducePermits(permits);
+        }
     }
 
     /**
@@ -171,11 +211,25 @@ public class SshSessionPool {
         }
         PoolKey key = new PoolKey(target.tenantId(), target.user(), target.address(), target.port(),
                 SshKeys.digest(target.privateKey(), target.passphrase()), trustDigest(target));
-        Entry entry = entries.computeIfAbsent(key, k -> new Entry());
-        entry.channels.acquire();
+        Entry entry;
+        while (true) {
+            entry = entries.computeIfAbsent(key, k -> new Entry());
+            entry.channels.acquire();
+            try {
+                entry.lock.lockInterruptibly();
+            } catch (InterruptedException e) {
+                entry.channels.release();
+                throw e;
+            }
+            // closeIdle removes entries under their lock; one removed between computeIfAbsent and here is dead.
+            if (entries.get(key) == entry) {
+                break;
+            }
+            entry.lock.unlock();
+            entry.channels.release();
+        }
         Lease lease;
         try {
-            entry.lock.lockInterruptibly();
             try {
                 ClientSession session = entry.session;
                 boolean reused = session != null && session.isOpen() && !session.isClosing();
@@ -438,28 +492,31 @@ public class SshSessionPool {
         return c;
     }
 
-    /** Closes sessions that have had no lease for longer than the idle timeout. */
+    /**
+     * Closes sessions that have had no lease for longer than the idle timeout. An entry is removed while its lock is
+     * held, so a lease that locks it afterwards sees that it is gone and starts over on a fresh entry.
+     */
     @Scheduled(every = "30s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void closeIdle() {
         long cutoff = System.nanoTime() - config.idleTimeout().toNanos();
-        entries.entrySet().removeIf(e -> {
+        for (Map.Entry<PoolKey, Entry> e : entries.entrySet()) {
             Entry entry = e.getValue();
             if (entry.lastUsed > cutoff || !entry.lock.tryLock()) {
-                return false;
+                continue;
             }
             try {
-                if (entry.channels.availablePermits() != config.maxChannelsPerSession()) {
-                    return false;
+                if (entry.lastUsed > cutoff || entry.channels.availablePermits() != entry.limit) {
+                    continue;
                 }
+                entries.remove(e.getKey(), entry);
                 if (entry.session != null) {
                     entry.session.close(false);
                     idleEvictions.increment();
                 }
-                return true;
             } finally {
                 entry.lock.unlock();
             }
-        });
+        }
     }
 
     /** The hosts this process holds open pooled sessions to (for connection affinity). */

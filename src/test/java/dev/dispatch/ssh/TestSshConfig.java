@@ -33,6 +33,11 @@ record TestSshConfig(Duration connectTimeout, int maxChannelsPerSession, long ma
     }
 
     @Override
+    public boolean killProcessGroup() {
+        return true;
+    }
+
+    @Override
     public int nioWorkers() {
         return 0;
     }

@@ -9,12 +9,15 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.CopyOption;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -40,6 +43,9 @@ import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.apache.sshd.server.channel.ChannelSessionFactory;
 import org.apache.sshd.server.command.Command;
+import org.apache.sshd.server.session.ServerSession;
+import org.apache.sshd.sftp.SftpModuleProperties;
+import org.apache.sshd.sftp.server.SftpEventListener;
 import org.apache.sshd.sftp.server.SftpSubsystemFactory;
 
 /**
@@ -51,6 +57,7 @@ import org.apache.sshd.sftp.server.SftpSubsystemFactory;
  * <ul>
  *   <li>{@code echo TEXT}: prints TEXT and a newline, exit 0.</li>
  *   <li>{@code exit N}: exit status N.</li>
+ *   <li>{@code sleep MS}: waits MS milliseconds, prints "slept" and a newline, exit 0.</li>
  *   <li>{@code stall TEXT}: prints TEXT, then neither writes nor exits and ignores signals until the channel is
  *       closed.</li>
  *   <li>{@code wait TEXT}: prints TEXT, then waits for a signal and exits 143 on TERM or 137 on KILL.</li>
@@ -74,6 +81,7 @@ public final class FaultySshServer implements AutoCloseable {
     private final List<String> signalsReceived = new CopyOnWriteArrayList<>();
     private final Set<Session> liveSessions = ConcurrentHashMap.newKeySet();
     private final Set<Session> refusingChannels = ConcurrentHashMap.newKeySet();
+    private volatile String renameVeto;
     private int port;
     private SshServer server;
 
@@ -134,6 +142,21 @@ public final class FaultySshServer implements AutoCloseable {
      */
     public void refuseChannelsOnOpenSessions() {
         refusingChannels.addAll(liveSessions);
+    }
+
+    /** SSH sessions open on the server now. */
+    public int liveSessionCount() {
+        return liveSessions.size();
+    }
+
+    /** SFTP stops advertising {@code posix-rename@openssh.com}, as older or minimal servers do (for new channels). */
+    public synchronized void hidePosixRename() {
+        SftpModuleProperties.OPENSSH_EXTENSIONS.set(server, "fsync@openssh.com=1");
+    }
+
+    /** SFTP refuses to rename files whose name contains {@code nameContains}; null allows every rename again. */
+    public void refuseRenamesFrom(String nameContains) {
+        renameVeto = nameContains;
     }
 
     /** Bytes that {@code flood} commands have handed to their channel so far. */
@@ -234,7 +257,18 @@ public final class FaultySshServer implements AutoCloseable {
         }));
         if (sftpRoot != null) {
             s.setFileSystemFactory(new VirtualFileSystemFactory(sftpRoot));
-            s.setSubsystemFactories(List.of(new SftpSubsystemFactory()));
+            SftpSubsystemFactory sftp = new SftpSubsystemFactory();
+            sftp.addSftpEventListener(new SftpEventListener() {
+                @Override
+                public void moving(ServerSession session, Path source, Path destination, Collection<CopyOption> opts)
+                        throws IOException {
+                    String veto = renameVeto;
+                    if (veto != null && source.getFileName().toString().contains(veto)) {
+                        throw new AccessDeniedException(source.toString(), null, "rename refused by the test");
+                    }
+                }
+            });
+            s.setSubsystemFactories(List.of(sftp));
         }
         s.addSessionListener(new SessionListener() {
             @Override
@@ -265,6 +299,30 @@ public final class FaultySshServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The user's command inside dispatch's process group wrapper ({@code set -- '<command>'; ...}), or the text
+     * itself when it is not wrapped: these commands are Java code, not run by a shell.
+     */
+    static String unwrapProcessGroup(String command) {
+        String prefix = "set -- '";
+        if (!command.startsWith(prefix)) {
+            return command;
+        }
+        StringBuilder plain = new StringBuilder();
+        for (int i = prefix.length(); i < command.length(); i++) {
+            char c = command.charAt(i);
+            if (c != '\'') {
+                plain.append(c);
+            } else if (command.startsWith("'\\''", i)) {
+                plain.append('\'');
+                i += 3;
+            } else {
+                return plain.toString();
+            }
+        }
+        return command;
+    }
+
     private final class FaultyCommand implements Command {
         private final String verb;
         private final String argument;
@@ -275,7 +333,7 @@ public final class FaultySshServer implements AutoCloseable {
         private final CompletableFuture<Signal> signalled = new CompletableFuture<>();
 
         FaultyCommand(String command) {
-            String trimmed = command.strip();
+            String trimmed = unwrapProcessGroup(command).strip();
             int space = trimmed.indexOf(' ');
             this.verb = space < 0 ? trimmed : trimmed.substring(0, space);
             this.argument = space < 0 ? "" : trimmed.substring(space + 1);
@@ -326,6 +384,11 @@ public final class FaultySshServer implements AutoCloseable {
                         exit.onExit(0);
                     }
                     case "exit" -> exit.onExit(Integer.parseInt(argument));
+                    case "sleep" -> {
+                        Thread.sleep(Long.parseLong(argument));
+                        print("slept\n");
+                        exit.onExit(0);
+                    }
                     case "stall" -> {
                         print(argument);
                         while (true) {

@@ -312,6 +312,15 @@ public final class OpenSshHosts implements AutoCloseable {
                         LogLevel ERROR
                         """);
         if (!extraConfig.isBlank()) {
+            // sshd takes the first value of a keyword: a default that extraConfig sets again gives way to it.
+            for (String line : extraConfig.strip().split("\n")) {
+                String keyword = line.strip().split("\\s+", 2)[0];
+                if (!keyword.isEmpty() && !keyword.startsWith("#")) {
+                    String text = s.toString().replaceAll("(?m)^" + keyword + " .*\n", "");
+                    s.setLength(0);
+                    s.append(text);
+                }
+            }
             s.append(extraConfig.strip()).append('\n');
         }
         return s.toString();
