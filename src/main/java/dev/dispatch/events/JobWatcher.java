@@ -381,13 +381,7 @@ public class JobWatcher {
     }
 
     private StreamEvent runStarted(HostRun run) {
-        Map<String, Object> data = new LinkedHashMap<>();
-        data.put("host", run.hostName);
-        data.put("attempt", run.attempt);
-        data.put("startedAt", run.startedAt);
-        data.put("address", run.address);
-        data.put("port", run.port);
-        return event("run-started", key(run) + "/started", data);
+        return event("run-started", key(run) + "/started", RunStartedData.from(run));
     }
 
     private StreamEvent runFinished(HostRun run) {
@@ -395,26 +389,11 @@ public class JobWatcher {
     }
 
     private StreamEvent jobFinished(JobProgress p) {
-        Map<String, Object> data = new LinkedHashMap<>();
-        data.put("jobId", p.jobId());
-        data.put("state", p.job().state);
-        data.put("finishedAt", p.job().finishedAt);
-        data.put("summary", p.summary());
-        return event("job-finished", "job-finished", data);
+        return event("job-finished", "job-finished", JobFinishedData.from(p));
     }
 
     private StreamEvent output(OutputChunkEvent chunk) {
-        Map<String, Object> data = new LinkedHashMap<>();
-        data.put("host", chunk.host());
-        data.put("attempt", chunk.attempt());
-        data.put("stream", chunk.stream());
-        data.put("seq", chunk.seq());
-        if (chunk.text() != null) {
-            data.put("text", chunk.text());
-        } else {
-            data.put("bytes", chunk.bytes());
-        }
-        return event("output", chunk.host() + "/" + chunk.attempt() + "/" + chunk.seq(), data);
+        return event("output", chunk.host() + "/" + chunk.attempt() + "/" + chunk.seq(), OutputData.from(chunk));
     }
 
     StreamEvent event(String name, String id, Object data) {
