@@ -51,7 +51,8 @@ final class Scenarios {
         Set<String> seen = new HashSet<>();
         int dup = 0;
         long last = 0;
-        for (Rec r : c.topics.of(topic, r -> jobs.contains(r.text("jobId")) && filter.test(r))) {
+        for (Rec r : c.topics.of(topic, r -> r.text("jobId") != null && jobs.contains(r.text("jobId"))
+                && filter.test(r))) {
             if (seen.add(key.apply(r))) {
                 last = Math.max(last, r.seenNanos());
             } else {
@@ -83,7 +84,7 @@ final class Scenarios {
     /** Chunks missing from the middle of a run's sequence (seq counts from 0 per run across both streams). */
     private int chunkGaps(Set<String> jobs) {
         Map<String, Set<Long>> seqs = new HashMap<>();
-        for (Rec r : c.topics.of(Topics.OUTPUT, r -> jobs.contains(r.text("jobId")))) {
+        for (Rec r : c.topics.of(Topics.OUTPUT, r -> r.text("jobId") != null && jobs.contains(r.text("jobId")))) {
             seqs.computeIfAbsent(r.text("jobId") + "/" + r.text("host") + "/" + r.text("attempt"),
                     k -> new HashSet<>()).add(Long.parseLong(r.text("seq")));
         }
@@ -136,7 +137,9 @@ final class Scenarios {
         String sample = runs.stream().filter(run -> !"SUCCEEDED".equals(run.get("state"))).findFirst()
                 .map(run -> "; e.g. " + run.get("state") + " exit " + run.get("exit_code") + ": " + run.get("error"))
                 .orElse("");
-        row.note("%s: runs in PostgreSQL %s%s", row.scenario.substring(0, 2), states, sample);
+        Object pending = c.query("select count(*) as n from outbox").get(0).get("n");
+        row.note("%s: runs in PostgreSQL %s%s; outbox rows still unpublished: %s", row.scenario.substring(0, 2),
+                states, sample, pending);
         row.note("%s Kafka complete %s", row.scenario.substring(0, 2), complete
                 ? secs((last - t0) / 1e9) + " after the fault (or submit)" : "never (waited " + secs(since(t0)) + ")");
     }
@@ -219,43 +222,66 @@ final class Scenarios {
     }
 
     Row kill9() throws Exception {
-        Row row = new Row("4. a worker killed with `kill -9` mid-job (40 hosts, `sleep 20`, no retries)");
+        Row row = new Row("4. a worker killed with `kill -9` mid-job (2 jobs × 20 hosts, `sleep 20`, no retries)");
         Path markers = Files.createDirectories(c.work.resolve("markers-" + System.nanoTime()));
-        String job = c.submit(c.hosts, "echo $$ >> " + markers + "/$(echo $SSH_CONNECTION | cut -d' ' -f3); sleep 20");
-        if (!awaitRunning(job, Cluster.HOSTS) || !await(Duration.ofSeconds(30), () -> markerFiles(markers) == 40)) {
-            row.note("kill-9: not all 40 runs had started when the worker was killed");
+        String command = "echo $$ >> " + markers + "/$(echo $SSH_CONNECTION | cut -d' ' -f3); sleep 20";
+        int half = Cluster.HOSTS / 2;
+        // One job per worker, so that both hold runs when one dies (left alone, the first to poll may take all).
+        String kept = submitTo(0, c.hosts.subList(0, half), command);
+        String doomed = submitTo(1, c.hosts.subList(half, Cluster.HOSTS), command);
+        if (!await(Duration.ofSeconds(30), () -> markerFiles(markers) == Cluster.HOSTS)) {
+            row.note("kill-9: not all 40 commands had started when the worker was killed");
         }
-        int victim = busiestWorker(job);
-        String victimId = c.workerIds[victim];
-        Set<String> held = c.runs(job).stream().filter(r -> victimId.equals(r.get("claimed_by"))
-                && "RUNNING".equals(r.get("state"))).map(r -> (String) r.get("host_name")).collect(Collectors.toSet());
+        String victimId = c.workerIds[1];
+        long held = c.runs(doomed).stream().filter(r -> victimId.equals(r.get("claimed_by"))
+                && "RUNNING".equals(r.get("state"))).count();
         long killed = System.nanoTime();
-        c.workers[victim].kill9();
-        boolean lost = await(Duration.ofSeconds(60), () -> c.runs(job).stream()
-                .filter(r -> held.contains(r.get("host_name"))).allMatch(r -> "LOST".equals(r.get("state"))));
+        c.workers[1].kill9();
+        boolean lost = await(Duration.ofSeconds(60), () -> c.runsIn(doomed, "LOST") == half);
         double lostAfter = since(killed);
-        String state = c.awaitTerminal(job, Duration.ofSeconds(60));
-        int others = Cluster.HOSTS - held.size();
-        awaitKafka(Set.of(job), Cluster.HOSTS, 2 * others, Duration.ofSeconds(30));
-        List<Map<String, Object>> runs = c.runs(job);
-        long deadLost = runs.stream().filter(r -> held.contains(r.get("host_name")) && "LOST".equals(r.get("state")))
-                .count();
-        long othersOk = runs.stream().filter(r -> !held.contains(r.get("host_name"))
-                && "SUCCEEDED".equals(r.get("state"))).count();
+        String keptState = c.awaitTerminal(kept, Duration.ofSeconds(60));
+        String doomedState = c.awaitTerminal(doomed, Duration.ofSeconds(30));
+        Set<String> jobs = Set.of(kept, doomed);
+        awaitKafka(jobs, Cluster.HOSTS, 2 * half, Duration.ofSeconds(30));
         double bound = Cluster.LEASE.toSeconds() + Cluster.REAPER.toSeconds();
         Map<String, Integer> executions = executions(markers);
         int total = executions.values().stream().mapToInt(Integer::intValue).sum();
         int twice = executions.values().stream().mapToInt(n -> Math.max(0, n - 1)).sum();
-        row.fact("of the dead worker's runs LOST", held.size(), deadLost)
+        row.fact("runs of the killed worker LOST", half, c.runsIn(doomed, "LOST"))
                 .fact("LOST within lease + reaper (" + (int) bound + " s)", "all",
                         lost && lostAfter <= bound ? "all" : lost ? "after " + secs(lostAfter) : "not all")
-                .fact("other runs SUCCEEDED", others, othersOk)
+                .fact("runs of the other worker SUCCEEDED", half, c.runsIn(kept, "SUCCEEDED"))
                 .fact("remote executions (1 per host)", Cluster.HOSTS, total);
-        kafkaFacts(row, Set.of(job), Cluster.HOSTS, 2 * others, killed);
+        kafkaFacts(row, jobs, Cluster.HOSTS, 2 * half, killed);
         row.duplicated += ", executions " + twice;
         row.recovery = lost ? "runs LOST " + secs(lostAfter) + " after the kill" : "runs not LOST after 60 s";
-        row.note("kill-9: killed %s holding %d of 40 runs; job %s", victimId, held.size(), state);
+        row.note("kill-9: killed %s holding %d runs; its job %s, the other worker's job %s", victimId, held,
+                doomedState, keptState);
         return row;
+    }
+
+    /**
+     * Submits a job only worker {@code slot} can claim: the other worker is paused (SIGSTOP, a few seconds, well
+     * inside its lease) until every run of the job is RUNNING.
+     */
+    private String submitTo(int slot, List<String> targets, String command) throws Exception {
+        long other = c.workers[1 - slot].pid();
+        signal("STOP", other);
+        try {
+            String job = c.submit(targets, command);
+            if (!awaitRunning(job, targets.size())) {
+                throw new IllegalStateException("worker " + c.workerIds[slot] + " did not start job " + job);
+            }
+            return job;
+        } finally {
+            signal("CONT", other);
+        }
+    }
+
+    private static void signal(String name, long pid) throws Exception {
+        if (new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start().waitFor() != 0) {
+            throw new IllegalStateException("kill -" + name + " " + pid + " failed");
+        }
     }
 
     private static long markerFiles(Path dir) {
