@@ -155,6 +155,11 @@ final class Cluster implements AutoCloseable {
                 .post("/api/v1/jobs").then().statusCode(202).extract().path("id");
     }
 
+    /** The HTTP status of an authenticated GET on the api. */
+    int getStatus(String path) {
+        return given().baseUri(api.baseUrl()).auth().oauth2(token).get(path).then().extract().statusCode();
+    }
+
     /** POST /jobs/{id}/cancel (202); returns the job's state in the answer. */
     String cancel(String jobId) {
         return given().baseUri(api.baseUrl()).auth().oauth2(token).post("/api/v1/jobs/" + jobId + "/cancel")
