@@ -5,12 +5,10 @@ import static io.restassured.RestAssured.given;
 import dev.dispatch.testing.DispatchProcess;
 import dev.dispatch.testing.OpenSshHosts;
 import dev.dispatch.testing.PrivatePostgres;
+import dev.dispatch.testing.TestServicesResource;
 import io.restassured.http.ContentType;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -18,7 +16,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -81,7 +78,7 @@ final class Cluster implements AutoCloseable {
             topics = TopicRecorder.start(bootstrap);
             fleet = OpenSshHosts.start(HOSTS, work.resolve("fleet"));
             c = new Cluster(work, pg, kafka, topics, fleet);
-            c.config.putAll(jwtKeys(work.resolve("jwt")));
+            c.config.putAll(TestServicesResource.jwtKeys(work.resolve("jwt")));
             c.config.put("quarkus.datasource.jdbc.url", pg.jdbcUrl(DATABASE));
             c.config.put("quarkus.datasource.username", "postgres");
             c.config.put("kafka.bootstrap.servers", bootstrap);
@@ -265,24 +262,6 @@ final class Cluster implements AutoCloseable {
         all[0] = first;
         System.arraycopy(rest, 0, all, 1, rest.length);
         return all;
-    }
-
-    private static Map<String, String> jwtKeys(Path dir) throws Exception {
-        Files.createDirectories(dir);
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-        generator.initialize(2048);
-        KeyPair pair = generator.generateKeyPair();
-        Path publicKey = dir.resolve("public.pem");
-        Path privateKey = dir.resolve("private.pem");
-        Files.writeString(publicKey, pem("PUBLIC KEY", pair.getPublic().getEncoded()));
-        Files.writeString(privateKey, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
-        return Map.of("mp.jwt.verify.publickey.location", publicKey.toUri().toString(),
-                "test.jwt-private-key", privateKey.toString());
-    }
-
-    private static String pem(String type, byte[] der) {
-        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                .encodeToString(der) + "\n-----END " + type + "-----\n";
     }
 
     @Override

@@ -56,20 +56,27 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
 
     private static Map<String, String> jwtKeys() {
         try {
-            Path dir = projectDir().resolve("target/test-jwt");
-            Files.createDirectories(dir);
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-            generator.initialize(2048);
-            KeyPair pair = generator.generateKeyPair();
-            Path publicKey = dir.resolve("public.pem");
-            Path privateKey = dir.resolve("private.pem");
-            Files.writeString(publicKey, pem("PUBLIC KEY", pair.getPublic().getEncoded()));
-            Files.writeString(privateKey, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
-            return Map.of("mp.jwt.verify.publickey.location", publicKey.toUri().toString(),
-                    "test.jwt-private-key", privateKey.toString());
+            return jwtKeys(projectDir().resolve("target/test-jwt"));
         } catch (Exception e) {
             throw new IllegalStateException("cannot generate test JWT keys", e);
         }
+    }
+
+    /**
+     * Generates the RSA pair that signs and verifies test tokens into {@code dir}; returns the config that points
+     * the service ({@code mp.jwt.verify.publickey.location}) and the token minter ({@code test.jwt-private-key}) at it.
+     */
+    public static Map<String, String> jwtKeys(Path dir) throws Exception {
+        Files.createDirectories(dir);
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        KeyPair pair = generator.generateKeyPair();
+        Path publicKey = dir.resolve("public.pem");
+        Path privateKey = dir.resolve("private.pem");
+        Files.writeString(publicKey, pem("PUBLIC KEY", pair.getPublic().getEncoded()));
+        Files.writeString(privateKey, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
+        return Map.of("mp.jwt.verify.publickey.location", publicKey.toUri().toString(),
+                "test.jwt-private-key", privateKey.toString());
     }
 
     private static String pem(String type, byte[] der) {
