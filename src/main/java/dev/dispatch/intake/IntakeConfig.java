@@ -48,4 +48,11 @@ public interface IntakeConfig {
     @WithDefault("10000")
     @Min(1)
     int maxHosts();
+
+    /**
+     * Kafka intake messages handled at once (each needs a database connection while it is stored). Default 8.
+     */
+    @WithDefault("8")
+    @Min(1)
+    int kafkaConcurrency();
 }

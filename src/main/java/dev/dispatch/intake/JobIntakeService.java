@@ -107,6 +107,7 @@ public class JobIntakeService {
      * @throws InvalidRequestException naming every violation
      */
     public Plan plan(Caller caller, JobRequest request) {
+        requireStorableText(request);
         return QuarkusTransaction.requiringNew().call(() -> {
             List<Violation> violations = new ArrayList<>();
             JobKind kind = validateShape(request, violations);
@@ -192,6 +193,7 @@ public class JobIntakeService {
     }
 
     private SubmissionResult create(Caller caller, JobRequest request, UUID retryOf) {
+        requireStorableText(request);
         if (request.idempotencyKey() != null) {
             var existing = jobs.findByIdempotencyKey(caller.tenantId(), request.idempotencyKey());
             if (existing.isPresent()) {
@@ -248,6 +250,67 @@ public class JobIntakeService {
         audit.record(caller, "job.submit", "job/" + job.id, "accepted", details);
         events.fire(JobEvent.of("accepted", job, Map.of(RunState.QUEUED.name(), (long) targets.size())));
         return new SubmissionResult(job, true);
+    }
+
+    /**
+     * Every string of the request must be text PostgreSQL can store (no NUL, no unpaired surrogate), and names and
+     * keys must be free of control characters. Checked before anything touches the database: such a value would
+     * otherwise fail inside a lookup or the insert, as an error instead of a violation.
+     *
+     * @throws InvalidRequestException naming every offending field
+     */
+    private static void requireStorableText(JobRequest r) {
+        List<Violation> v = new ArrayList<>();
+        text("kind", r.kind(), true, v);
+        text("command", r.command(), false, v);
+        text("input", r.input(), false, v);
+        text("timeout", r.timeout(), true, v);
+        text("idempotencyKey", r.idempotencyKey(), true, v);
+        if (r.env() != null) {
+            r.env().forEach((name, value) -> {
+                text("env", name, true, v);
+                text("env." + Text.printable(name, 64), value, false, v);
+            });
+        }
+        textMap("labels", r.labels(), v);
+        if (r.targets() != null) {
+            textList("targets.hosts", r.targets().hosts(), v);
+            textList("targets.groups", r.targets().groups(), v);
+            textMap("targets.labels", r.targets().labels(), v);
+        }
+        if (r.file() != null) {
+            text("file.path", r.file().path(), true, v);
+            text("file.content", r.file().content(), true, v);
+            text("file.artifact", r.file().artifact(), true, v);
+            text("file.mode", r.file().mode(), true, v);
+        }
+        if (!v.isEmpty()) {
+            throw new InvalidRequestException(v);
+        }
+    }
+
+    private static void textList(String field, List<String> values, List<Violation> v) {
+        if (values != null) {
+            for (int i = 0; i < values.size(); i++) {
+                text(field + "[" + i + "]", values.get(i), true, v);
+            }
+        }
+    }
+
+    private static void textMap(String field, Map<String, String> values, List<Violation> v) {
+        if (values != null) {
+            values.forEach((key, value) -> {
+                text(field, key, true, v);
+                text(field + "." + Text.printable(key, 64), value, true, v);
+            });
+        }
+    }
+
+    private static void text(String field, String value, boolean name, List<Violation> v) {
+        String problem = Text.unstorable(value, name);
+        if (problem != null) {
+            v.add(new Violation(field, problem));
+        }
     }
 
     private JobKind validateShape(JobRequest r, List<Violation> v) {

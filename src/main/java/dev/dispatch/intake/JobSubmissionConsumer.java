@@ -1,28 +1,42 @@
 package dev.dispatch.intake;
 
-import dev.dispatch.messaging.DeadLetterPublisher;
-import dev.dispatch.messaging.Topics;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dispatch.DatabaseFailures;
 import dev.dispatch.InvalidRequestException;
-import dev.dispatch.messaging.JobEvent;
 import dev.dispatch.job.JobRequest;
+import dev.dispatch.messaging.DeadLetterPublisher;
+import dev.dispatch.messaging.JobEvent;
 import dev.dispatch.tenancy.Caller;
 import dev.dispatch.tenancy.CallerResolver;
 import dev.dispatch.tenancy.MissingTenantException;
 import dev.dispatch.tenancy.Roles;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.smallrye.reactive.messaging.annotations.Blocking;
+import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.jwt.auth.principal.JWTParser;
 import io.smallrye.jwt.auth.principal.ParseException;
+import io.smallrye.reactive.messaging.kafka.KafkaClientService;
+import io.smallrye.reactive.messaging.kafka.KafkaConsumer;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
+import jakarta.enterprise.event.Observes;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.jwt.JsonWebToken;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -30,17 +44,28 @@ import org.jboss.logging.Logger;
 
 /**
  * Kafka intake on {@code dispatch.job-requests.v1} (channel {@code job-submissions}): the same request, validation
- * and roles as REST, authenticated by the bearer token in the {@code authorization} header. The offset is committed
- * only after the job is durable (or the message is dead-lettered); infrastructure failures are retried, never
- * dead-lettered, so a database outage stalls intake instead of losing jobs. Redelivery never creates a second job:
- * a message without {@code idempotencyKey} is keyed by its topic, partition and offset. Dead letters count in
- * {@code dispatch_intake_dead_letters_total{type}} once the broker acknowledged them; failed attempts to dead-letter
- * count in {@code dispatch_kafka_publish_failures_total{topic}}.
+ * and roles as REST, authenticated by the bearer token in the {@code authorization} header.
+ *
+ * <p>Records arrive in batches (one poll) and are handled side by side, at most {@code dispatch.intake.kafka-concurrency}
+ * at once; the batch, and with it the offsets, is acknowledged once every record in it is durable: stored as a job,
+ * or dead-lettered and acknowledged by the broker. A request that can never be stored (invalid, unauthenticated,
+ * refused by the database as data, or failing for an unknown reason {@value #UNKNOWN_FAILURE_ATTEMPTS} times) is
+ * dead-lettered with its reason. A failure of the database or the broker itself is never a reason: the consumer
+ * pauses its partitions, retries that record off the consumer's thread with backoff, and resumes when nothing waits
+ * any more. Nothing sleeps in the handler and no record is held by the connector's commit strategy while it waits.
+ * Redelivery never creates a second job: a message without {@code idempotencyKey} is keyed by its topic, partition
+ * and offset. Dead letters count in {@code dispatch_intake_dead_letters_total{type}}; {@code dispatch_intake_paused}
+ * is 1 while intake waits for the database or the broker.
  */
 @ApplicationScoped
 public class JobSubmissionConsumer {
+    static final String CHANNEL = "job-submissions";
+    static final int UNKNOWN_FAILURE_ATTEMPTS = 5;
     private static final Logger LOG = Logger.getLogger(JobSubmissionConsumer.class);
     private static final Set<String> SUBMITTERS = Set.of(Roles.OPERATOR, Roles.ADMIN);
+    private static final int MAX_DETAIL_CHARS = 2000;
+    private static final long FIRST_BACKOFF_MS = 200;
+    private static final long MAX_BACKOFF_MS = 10_000;
 
     private final JobIntakeService intake;
     private final JWTParser jwt;
@@ -49,10 +74,17 @@ public class JobSubmissionConsumer {
     private final DeadLetterPublisher deadLetters;
     private final Event<JobEvent> events;
     private final MeterRegistry metrics;
-    private final Counter deadLetterFailures;
+    private final KafkaClientService kafka;
+    private final Semaphore slots;
+    private final AtomicInteger waiting = new AtomicInteger();
+    private final ExecutorService work = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("intake-", 0).factory());
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("intake-retry").daemon().factory());
 
     public JobSubmissionConsumer(JobIntakeService intake, JWTParser jwt, CallerResolver callers, ObjectMapper json,
-            DeadLetterPublisher deadLetters, Event<JobEvent> events, MeterRegistry metrics) {
+            DeadLetterPublisher deadLetters, Event<JobEvent> events, MeterRegistry metrics,
+            KafkaClientService kafka, IntakeConfig config) {
         this.intake = intake;
         this.jwt = jwt;
         this.callers = callers;
@@ -60,44 +92,166 @@ public class JobSubmissionConsumer {
         this.deadLetters = deadLetters;
         this.events = events;
         this.metrics = metrics;
-        this.deadLetterFailures = Counter.builder("dispatch.kafka.publish.failures")
-                .description("Kafka records the broker did not acknowledge (nacked or not sent)")
-                .tag("topic", Topics.JOB_REQUESTS_DLQ).register(metrics);
+        this.kafka = kafka;
+        this.slots = new Semaphore(config.kafkaConcurrency());
+        Gauge.builder("dispatch.intake.paused", waiting, w -> w.get() > 0 ? 1 : 0)
+                .description("1 while Kafka intake is paused, waiting for the database or the broker").register(metrics);
     }
 
-    @Incoming("job-submissions")
-    @Blocking(ordered = true)
-    void consume(ConsumerRecord<String, byte[]> record) throws InterruptedException {
-        String origin = record.topic() + "/" + record.partition() + "@" + record.offset();
-        Caller caller = null;
-        try {
-            caller = authenticate(record, origin);
-            JobRequest request = parse(record.value());
-            if (request.idempotencyKey() == null) {
-                request = request.withIdempotencyKey("kafka:" + record.topic() + "/" + record.partition() + "/"
-                        + record.offset());
-            }
-            submitWithRetry(caller, request, origin);
-        } catch (IntakeRejectedException e) {
-            reject(record, caller, e.type(), e.getMessage(), origin);
-        } catch (InvalidRequestException e) {
-            reject(record, caller, "validation", e.getMessage(), origin);
+    void stop(@Observes ShutdownEvent event) {
+        timer.shutdownNow();
+        work.shutdownNow();
+    }
+
+    @Incoming(CHANNEL)
+    CompletionStage<Void> consume(ConsumerRecords<String, byte[]> batch) {
+        List<CompletableFuture<Void>> done = new ArrayList<>(batch.count());
+        for (ConsumerRecord<String, byte[]> record : batch) {
+            Submission submission = new Submission(record);
+            done.add(submission.done);
+            work.execute(() -> attempt(submission));
+        }
+        return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new));
+    }
+
+    /** One record on its way to the job table or the dead-letter topic; retried from the step that failed. */
+    private static final class Submission {
+        final ConsumerRecord<String, byte[]> record;
+        final String origin;
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        Caller caller;
+        String rejectionType;
+        String rejectionDetail;
+        boolean rejectionRecorded;
+        int failures;
+        int retries;
+        boolean waiting;
+
+        Submission(ConsumerRecord<String, byte[]> record) {
+            this.record = record;
+            this.origin = record.topic() + "/" + record.partition() + "@" + record.offset();
+        }
+
+        void reject(String type, String detail) {
+            rejectionType = type;
+            rejectionDetail = Text.printable(detail, MAX_DETAIL_CHARS);
         }
     }
 
-    private void submitWithRetry(Caller caller, JobRequest request, String origin) throws InterruptedException {
-        long backoff = 200;
-        while (true) {
-            try {
-                intake.submit(caller, request, null);
-                return;
-            } catch (InvalidRequestException e) {
-                throw e;
-            } catch (RuntimeException e) {
-                LOG.warnf("intake of %s failed (%s); retrying in %d ms", origin, e.getMessage(), backoff);
-                TimeUnit.MILLISECONDS.sleep(backoff);
-                backoff = Math.min(backoff * 2, 30_000);
+    private void attempt(Submission s) {
+        try {
+            slots.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        try {
+            if (s.rejectionType == null) {
+                decide(s);
+                if (s.rejectionType == null) {
+                    succeeded(s);
+                    return;
+                }
             }
+            if (!s.rejectionRecorded) {
+                recordRejection(s);
+                s.rejectionRecorded = true;
+            }
+        } catch (RuntimeException e) {
+            failed(s, e);
+            return;
+        } finally {
+            slots.release();
+        }
+        deadLetters.publish(s.record.key(), s.record.value(), s.rejectionType, s.rejectionDetail, s.origin)
+                .whenComplete((ok, e) -> {
+                    if (e == null) {
+                        Counter.builder("dispatch.intake.dead.letters").description("Intake messages dead-lettered")
+                                .tag("type", s.rejectionType).register(metrics).increment();
+                        succeeded(s);
+                    } else {
+                        retryLater(s, "dead-lettering", e);
+                    }
+                });
+    }
+
+    /** Stores the job, or marks the submission rejected; throws what is worth another try. */
+    private void decide(Submission s) {
+        try {
+            s.caller = authenticate(s.record, s.origin);
+            JobRequest request = parse(s.record.value());
+            if (request.idempotencyKey() == null) {
+                request = request.withIdempotencyKey("kafka:" + s.record.topic() + "/" + s.record.partition() + "/"
+                        + s.record.offset());
+            }
+            intake.submit(s.caller, request, null);
+        } catch (IntakeRejectedException e) {
+            s.reject(e.type(), e.getMessage());
+        } catch (InvalidRequestException e) {
+            s.reject("validation", e.getMessage());
+        } catch (RuntimeException e) {
+            String state = DatabaseFailures.dataErrorState(e);
+            if (state == null || DatabaseFailures.isTransient(e)) {
+                throw e;
+            }
+            s.reject("unprocessable", "the database refused the request as data (SQLState " + state + ")");
+        }
+    }
+
+    private void failed(Submission s, RuntimeException e) {
+        if (DatabaseFailures.isTransient(e) || ++s.failures < UNKNOWN_FAILURE_ATTEMPTS) {
+            retryLater(s, "storing", e);
+        } else if (s.rejectionType == null) {
+            LOG.errorf("intake message %s failed %d times (%s); dead-lettering it", s.origin, s.failures,
+                    DatabaseFailures.describe(e));
+            s.reject("internal", "the request failed " + s.failures + " times: " + DatabaseFailures.describe(e));
+            work.execute(() -> attempt(s));
+        } else {
+            // Only the rejected event could not be written (it is informational); the dead letter still goes out.
+            LOG.warnf("the rejected event of %s could not be recorded (%s)", s.origin, DatabaseFailures.describe(e));
+            s.rejectionRecorded = true;
+            work.execute(() -> attempt(s));
+        }
+    }
+
+    private void retryLater(Submission s, String what, Throwable e) {
+        if (!s.waiting) {
+            s.waiting = true;
+            if (waiting.incrementAndGet() == 1) {
+                LOG.warnf("Kafka intake paused: %s %s failed (%s); retrying until it succeeds", what, s.origin,
+                        DatabaseFailures.describe(e));
+                consumer().pause().subscribe().with(paused -> { }, f -> LOG.debugf("pause failed: %s", f));
+            }
+        }
+        long backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(s.retries++, 10));
+        try {
+            timer.schedule(() -> work.execute(() -> attempt(s)), backoff, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+            s.done.completeExceptionally(e);
+        }
+    }
+
+    private void succeeded(Submission s) {
+        if (s.waiting) {
+            s.waiting = false;
+            if (waiting.decrementAndGet() == 0) {
+                LOG.infof("Kafka intake resumed (%s went through)", s.origin);
+                consumer().resume().subscribe().with(ok -> { }, f -> LOG.debugf("resume failed: %s", f));
+            }
+        }
+        s.done.complete(null);
+    }
+
+    private KafkaConsumer<Object, Object> consumer() {
+        return kafka.getConsumer(CHANNEL);
+    }
+
+    private void recordRejection(Submission s) {
+        LOG.infof("intake message %s rejected (%s): %s", s.origin, s.rejectionType, s.rejectionDetail);
+        String key = readableIdempotencyKey(s.record.value());
+        if (key != null) {
+            events.fire(new JobEvent("rejected", null, s.caller == null ? null : s.caller.tenantId(), key, null, null,
+                    s.rejectionType + ": " + s.rejectionDetail));
         }
     }
 
@@ -140,43 +294,19 @@ public class JobSubmissionConsumer {
             String reason = e.getOriginalMessage() == null ? "unreadable JSON" : e.getOriginalMessage();
             int cut = reason.indexOf(" (class ");
             throw new IntakeRejectedException("malformed-body", "the value is not a valid job request: "
-                    + (cut > 0 ? reason.substring(0, cut) : reason).replaceAll("[\\r\\n]+", " "));
+                    + (cut > 0 ? reason.substring(0, cut) : reason));
         } catch (java.io.IOException e) {
             throw new IntakeRejectedException("malformed-body", "the value cannot be read");
         }
     }
 
-    private void reject(ConsumerRecord<String, byte[]> record, Caller caller, String type, String detail,
-            String origin) throws InterruptedException {
-        LOG.infof("intake message %s rejected (%s): %s", origin, type, detail);
-        long backoff = 200;
-        while (true) {
-            try {
-                deadLetters.publish(record.key(), record.value(), type, detail, origin).get(30, TimeUnit.SECONDS);
-                Counter.builder("dispatch.intake.dead.letters").description("Intake messages dead-lettered")
-                        .tag("type", type).register(metrics).increment();
-                break;
-            } catch (InterruptedException e) {
-                throw e;
-            } catch (Exception e) {
-                deadLetterFailures.increment();
-                LOG.warnf("dead-lettering %s failed (%s); retrying in %d ms", origin, e.getMessage(), backoff);
-                TimeUnit.MILLISECONDS.sleep(backoff);
-                backoff = Math.min(backoff * 2, 30_000);
-            }
-        }
-        String key = readableIdempotencyKey(record.value());
-        if (key != null) {
-            events.fire(new JobEvent("rejected", null, caller == null ? null : caller.tenantId(), key, null, null,
-                    type + ": " + detail));
-        }
-    }
-
+    /** The request's idempotency key, if it is one that can be stored in an event. */
     private String readableIdempotencyKey(byte[] value) {
         try {
             JsonNode node = value == null ? null : json.readTree(value);
-            JsonNode key = node == null ? null : node.get("idempotencyKey");
-            return key != null && key.isTextual() ? key.asText() : null;
+            JsonNode key = node == null || !node.isObject() ? null : node.get("idempotencyKey");
+            return key != null && key.isTextual() && Text.unstorable(key.asText(), true) == null
+                    && key.asText().length() <= 200 ? key.asText() : null;
         } catch (java.io.IOException e) {
             return null;
         }

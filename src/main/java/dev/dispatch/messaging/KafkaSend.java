@@ -23,10 +23,30 @@ final class KafkaSend {
 
     static <T> CompletableFuture<Void> send(Emitter<T> emitter, T payload, String key, String tenant, String type) {
         try {
-            return doSend(emitter, payload, key, tenant, type);
+            return send(emitter, Message.of(payload, cloudEvent(key, tenant, type)));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /** Sends {@code message} as it is; completes on ack, or exceptionally on nack or a refused send. */
+    static <T> CompletableFuture<Void> send(Emitter<T> emitter, Message<T> message) {
+        CompletableFuture<Void> acked = new CompletableFuture<>();
+        Message<T> tracked = message
+                .withAck(() -> {
+                    acked.complete(null);
+                    return CompletableFuture.completedFuture(null);
+                })
+                .withNack(e -> {
+                    acked.completeExceptionally(e);
+                    return CompletableFuture.completedFuture(null);
+                });
+        try {
+            emitter.send(tracked);
+        } catch (RuntimeException e) {
+            acked.completeExceptionally(e);
+        }
+        return acked;
     }
 
     /** The counter {@code dispatch_kafka_publish_failures_total} of one topic. */
@@ -45,9 +65,7 @@ final class KafkaSend {
         });
     }
 
-    private static <T> CompletableFuture<Void> doSend(Emitter<T> emitter, T payload, String key, String tenant,
-            String type) {
-        CompletableFuture<Void> acked = new CompletableFuture<>();
+    private static Metadata cloudEvent(String key, String tenant, String type) {
         var cloudEvent = OutgoingCloudEventMetadata.builder()
                 .withId(UUID.randomUUID().toString())
                 .withSource(SOURCE)
@@ -58,22 +76,6 @@ final class KafkaSend {
         if (tenant != null) {
             cloudEvent.withExtension("tenant", tenant);
         }
-        Metadata metadata = Metadata.of(OutgoingKafkaRecordMetadata.<String>builder().withKey(key).build(),
-                cloudEvent.build());
-        Message<T> message = Message.of(payload, metadata)
-                .withAck(() -> {
-                    acked.complete(null);
-                    return CompletableFuture.completedFuture(null);
-                })
-                .withNack(e -> {
-                    acked.completeExceptionally(e);
-                    return CompletableFuture.completedFuture(null);
-                });
-        try {
-            emitter.send(message);
-        } catch (RuntimeException e) {
-            acked.completeExceptionally(e);
-        }
-        return acked;
+        return Metadata.of(OutgoingKafkaRecordMetadata.<String>builder().withKey(key).build(), cloudEvent.build());
     }
 }

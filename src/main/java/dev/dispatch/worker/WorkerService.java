@@ -1,5 +1,6 @@
 package dev.dispatch.worker;
 
+import dev.dispatch.DatabaseFailures;
 import dev.dispatch.messaging.OutputChunkPublisher;
 import dev.dispatch.DispatchConfig;
 import dev.dispatch.artifact.Artifact;

@@ -3,8 +3,10 @@ package dev.dispatch.intake;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.dispatch.testing.DatabaseOutage;
 import dev.dispatch.testing.Fleet;
 import dev.dispatch.testing.Jobs;
+import dev.dispatch.testing.Management;
 import dev.dispatch.testing.OpenSshHosts;
 import dev.dispatch.testing.Tenants;
 import io.agroal.api.AgroalDataSource;
@@ -115,11 +117,29 @@ class KafkaIntakeTest {
                     + "\"idempotencyKey\":\"bad-" + run + "\"}", operator));
             bad.add(message("badfile-" + run, "{\"kind\":\"copy\",\"targets\":{\"hosts\":[\"" + h.name() + "\"]},"
                     + "\"file\":{\"content\":\"YQ==\",\"artifact\":\"" + "0".repeat(64) + "\"}}", operator));
+            // Poison pills: text PostgreSQL cannot store. Before, each one stalled the consumer for good.
+            String exec = "{\"kind\":\"exec\",\"targets\":{\"hosts\":[\"" + h.name() + "\"]},";
+            bad.add(message("nul-command-" + run, exec + "\"command\":\"echo \\u0000\"}", operator));
+            bad.add(message("nul-input-" + run, exec + "\"command\":\"cat\",\"input\":\"secret-input\\u0000\"}",
+                    operator));
+            bad.add(message("nul-env-" + run, exec + "\"command\":\"env\",\"env\":{\"A\":\"x\\u0000\"}}", operator));
+            bad.add(message("nul-label-" + run, exec + "\"command\":\"true\",\"labels\":{\"team\\u0000\":\"x\"}}",
+                    operator));
+            bad.add(message("surrogate-" + run, exec + "\"command\":\"echo \\ud800\"}", operator));
+            bad.add(message("nul-host-" + run, "{\"kind\":\"exec\",\"targets\":{\"hosts\":[\"a\\u0000\"]},"
+                    + "\"command\":\"true\",\"idempotencyKey\":\"k\\u0000\"}", operator));
+            // Thousands of violations: detail plus original value would exceed the producer's 1 MiB request limit.
+            StringBuilder many = new StringBuilder("{\"kind\":\"exec\",\"command\":\"true\",\"targets\":{\"hosts\":[");
+            for (int i = 0; i < 20_000; i++) {
+                many.append(i == 0 ? "" : ",").append("\"missing-host-").append(i).append('"');
+            }
+            bad.add(message("huge-" + run, many.append("]}}").toString(), operator));
             bad.add(message("ok-" + run, valid, operator));
             kafka.produceStrings().fromRecords(bad).awaitCompletion(Duration.ofSeconds(60));
 
+            long expectedDeadLetters = bad.size() - 1;
             await().atMost(Duration.ofSeconds(90)).until(() -> dlq.getRecords().stream()
-                    .filter(r -> r.key() != null && r.key().contains(run)).count() >= 1005);
+                    .filter(r -> r.key() != null && r.key().contains(run)).count() >= expectedDeadLetters);
             Map<String, ConsumerRecord<String, String>> byKey = new java.util.HashMap<>();
             dlq.getRecords().stream().filter(r -> r.key() != null && r.key().contains(run))
                     .forEach(r -> byKey.put(r.key(), r));
@@ -127,8 +147,30 @@ class KafkaIntakeTest {
             bad.stream().map(ProducerRecord::key).filter(k -> !k.startsWith("ok-")).forEach(expected::add);
             assertThat(expected).as("dead-lettered keys").allMatch(byKey::containsKey);
             assertThat(byKey.containsKey("ok-" + run)).isFalse();
+            assertThat(dlq.getRecords().stream().filter(r -> r.key() != null && r.key().contains(run)).count())
+                    .as("one dead letter per rejected message").isEqualTo(expectedDeadLetters);
             assertThat(byKey.values()).as("every dead letter carries dispatch-error-type")
                     .allMatch(r -> header(r, "dispatch-error-type") != null);
+            assertThat(byKey.values()).as("no dead letter carries the submitter's bearer token")
+                    .allMatch(r -> r.headers().lastHeader("authorization") == null
+                            && !r.headers().toString().contains(operator));
+            for (String poison : List.of("nul-command-", "nul-input-", "nul-env-", "nul-label-", "surrogate-",
+                    "nul-host-")) {
+                ConsumerRecord<String, String> letter = byKey.get(poison + run);
+                assertThat(header(letter, "dispatch-error-type")).as(poison).isEqualTo("validation");
+                assertThat(header(letter, "dispatch-error-detail")).as(poison)
+                        .containsAnyOf("NUL character", "unpaired UTF-16 surrogate").doesNotContain("secret-input");
+            }
+            assertThat(header(byKey.get("nul-env-" + run), "dispatch-error-detail")).contains("env.A");
+            assertThat(header(byKey.get("nul-host-" + run), "dispatch-error-detail")).contains("targets.hosts[0]")
+                    .contains("idempotencyKey");
+            ConsumerRecord<String, String> huge = byKey.get("huge-" + run);
+            assertThat(header(huge, "dispatch-error-type")).isEqualTo("validation");
+            assertThat(huge.headers().lastHeader("dispatch-error-detail").value().length)
+                    .isLessThanOrEqualTo(dev.dispatch.messaging.DeadLetterPublisher.MAX_DETAIL_BYTES);
+            assertThat(header(huge, "dispatch-error-detail")).contains("targets.hosts[0]").endsWith("\u2026");
+            assertThat(huge.value()).as("the original value is kept").isEqualTo(bad.stream()
+                    .filter(r -> r.key().equals("huge-" + run)).findFirst().orElseThrow().value());
             assertThat(header(byKey.get("junk-" + run + "-0"), "dispatch-error-type")).isEqualTo("malformed-body");
             assertThat(byKey.get("junk-" + run + "-0").value()).isEqualTo("{not json 0");
             assertThat(header(byKey.get("junk-" + run + "-1"), "dispatch-error-type")).isEqualTo("malformed-body");
@@ -149,6 +191,61 @@ class KafkaIntakeTest {
             assertThat(jobsWithKey(tenant.id, "bad-" + run)).isZero();
             dlq.stop();
             events.stop();
+        }
+    }
+
+    /**
+     * PostgreSQL refuses every connection for 65 s, longer than the minute after which the connector's throttled commit
+     * strategy gave up on an unacknowledged record and closed the consumer for good. Intake pauses, says so, and after
+     * the outage stores every job exactly once and dead-letters only the malformed message.
+     */
+    @Test
+    void aDatabaseOutageOverAMinutePausesIntakeAndLosesNothing() throws Exception {
+        Tenants tenant = Tenants.fresh();
+        OpenSshHosts.Host h = Fleet.get().hosts().get(22);
+        tenant.registerHosts(List.of(h), Fleet.get().userPrivateKey());
+        String run = UUID.randomUUID().toString();
+        String operator = tenant.token("dispatch-operator");
+        List<ProducerRecord<String, String>> during = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            during.add(message("outage-" + run, "{\"kind\":\"exec\",\"targets\":{\"hosts\":[\"" + h.name()
+                    + "\"]},\"command\":\"true\",\"idempotencyKey\":\"outage-" + run + "-" + i + "\"}", operator));
+        }
+        during.add(message("outage-junk-" + run, "{junk", operator));
+
+        try (KafkaCompanion kafka = new KafkaCompanion(Tenants.kafkaBootstrap())) {
+            ConsumerTask<String, String> dlq = kafka.consumeStrings().fromTopics(DLQ);
+            try (DatabaseOutage outage = DatabaseOutage.start()) {
+                kafka.produceStrings().fromRecords(during).awaitCompletion(Duration.ofSeconds(30));
+                await().atMost(Duration.ofSeconds(30)).until(() -> Management.request().get("/q/metrics").asString()
+                        .contains("dispatch_intake_paused 1.0"));
+                Thread.sleep(65_000);
+                Management.request().get("/q/health/live").then().statusCode(200);
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                long stored = 0;
+                for (int i = 0; i < 20; i++) {
+                    stored += jobsWithKey(tenant.id, "outage-" + run + "-" + i);
+                }
+                return stored == 20;
+            });
+            for (int i = 0; i < 20; i++) {
+                assertThat(jobsWithKey(tenant.id, "outage-" + run + "-" + i)).as("job %d", i).isEqualTo(1);
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> dlq.getRecords().stream()
+                    .anyMatch(r -> ("outage-junk-" + run).equals(r.key())));
+            assertThat(dlq.getRecords().stream().filter(r -> r.key() != null && r.key().contains(run)).map(r -> r.key()))
+                    .as("only the malformed message is dead-lettered").containsExactly("outage-junk-" + run);
+            await().atMost(Duration.ofSeconds(30)).until(() -> Management.request().get("/q/metrics").asString()
+                    .contains("dispatch_intake_paused 0.0"));
+
+            kafka.produceStrings().fromRecords(message("after-" + run, "{\"kind\":\"exec\",\"targets\":{\"hosts\":[\""
+                    + h.name() + "\"]},\"command\":\"true\",\"idempotencyKey\":\"after-" + run + "\"}", operator))
+                    .awaitCompletion();
+            await().atMost(Duration.ofSeconds(30)).until(() -> jobsWithKey(tenant.id, "after-" + run) == 1);
+            Management.request().get("/q/health/live").then().statusCode(200)
+                    .body(org.hamcrest.Matchers.containsString("kafka-intake"));
+            dlq.stop();
         }
     }
 }
