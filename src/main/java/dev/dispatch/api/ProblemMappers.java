@@ -54,6 +54,11 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
+    RestResponse<Problem> requestTooLarge(RequestTooLargeException e) {
+        return Problem.response(413, "request-too-large", "Request too large", e.getMessage());
+    }
+
+    @ServerExceptionMapper
     RestResponse<Problem> artifactTooLarge(ArtifactTooLargeException e) {
         return Problem.response(413, "artifact-too-large", "Artifact too large", e.getMessage());
     }

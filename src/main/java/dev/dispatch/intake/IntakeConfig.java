@@ -55,4 +55,34 @@ public interface IntakeConfig {
     @WithDefault("8")
     @Min(1)
     int kafkaConcurrency();
+
+    /** Largest {@code command}, in bytes (UTF-8). Default 64 KiB. */
+    @WithDefault("65536")
+    @Min(1)
+    int maxCommandBytes();
+
+    /** Most {@code env} entries. Default 100. */
+    @WithDefault("100")
+    @Min(0)
+    int maxEnvEntries();
+
+    /** Largest {@code env}, names and values together, in bytes. Default 64 KiB. */
+    @WithDefault("65536")
+    @Min(0)
+    int maxEnvBytes();
+
+    /** Most labels of a job, and most label selectors in {@code targets.labels}. Default 64. */
+    @WithDefault("64")
+    @Min(0)
+    int maxLabels();
+
+    /** Longest label key or value, and longest host or group name in {@code targets}, in characters. Default 253. */
+    @WithDefault("253")
+    @Min(1)
+    int maxNameLength();
+
+    /** Most groups one job may name in {@code targets.groups}. Default 100. */
+    @WithDefault("100")
+    @Min(1)
+    int maxGroups();
 }

@@ -23,7 +23,6 @@ import dev.dispatch.tenancy.TenantService;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -107,7 +106,7 @@ public class JobIntakeService {
      * @throws InvalidRequestException naming every violation
      */
     public Plan plan(Caller caller, JobRequest request) {
-        requireStorableText(request);
+        precheck(request);
         return QuarkusTransaction.requiringNew().call(() -> {
             List<Violation> violations = new ArrayList<>();
             JobKind kind = validateShape(request, violations);
@@ -193,7 +192,7 @@ public class JobIntakeService {
     }
 
     private SubmissionResult create(Caller caller, JobRequest request, UUID retryOf) {
-        requireStorableText(request);
+        precheck(request);
         if (request.idempotencyKey() != null) {
             var existing = jobs.findByIdempotencyKey(caller.tenantId(), request.idempotencyKey());
             if (existing.isPresent()) {
@@ -253,14 +252,107 @@ public class JobIntakeService {
     }
 
     /**
-     * Every string of the request must be text PostgreSQL can store (no NUL, no unpaired surrogate), and names and
-     * keys must be free of control characters. Checked before anything touches the database: such a value would
-     * otherwise fail inside a lookup or the insert, as an error instead of a violation.
+     * What is checked before anything touches the database: every string of the request must be text PostgreSQL can
+     * store (no NUL, no unpaired surrogate; names and keys also free of control characters), or it would fail inside
+     * a lookup or the insert as an error instead of a violation; and every size limit (hosts, groups, command, env,
+     * labels), so that no oversized request costs a query or memory beyond its own bytes.
      *
-     * @throws InvalidRequestException naming every offending field
+     * @throws InvalidRequestException naming every offending field and the limit it exceeds
      */
-    private static void requireStorableText(JobRequest r) {
+    private void precheck(JobRequest r) {
         List<Violation> v = new ArrayList<>();
+        storableText(r, v);
+        withinLimits(r, v);
+        if (!v.isEmpty()) {
+            throw new InvalidRequestException(v);
+        }
+    }
+
+    private void withinLimits(JobRequest r, List<Violation> v) {
+        if (r.command() != null && utf8Length(r.command()) > config.maxCommandBytes()) {
+            v.add(new Violation("command", "exceeds " + config.maxCommandBytes()
+                    + " bytes (dispatch.intake.max-command-bytes)"));
+        }
+        if (r.env() != null) {
+            if (r.env().size() > config.maxEnvEntries()) {
+                v.add(new Violation("env", "has " + r.env().size() + " entries; at most " + config.maxEnvEntries()
+                        + " (dispatch.intake.max-env-entries)"));
+            }
+            long bytes = 0;
+            for (Map.Entry<String, String> e : r.env().entrySet()) {
+                bytes += utf8Length(e.getKey()) + (e.getValue() == null ? 0 : utf8Length(e.getValue()));
+            }
+            if (bytes > config.maxEnvBytes()) {
+                v.add(new Violation("env", "has " + bytes + " bytes; at most " + config.maxEnvBytes()
+                        + " (dispatch.intake.max-env-bytes)"));
+            }
+        }
+        labelLimits("labels", r.labels(), v);
+        JobRequest.Targets t = r.targets();
+        if (t != null) {
+            if (t.hosts() != null && t.hosts().size() > config.maxHosts()) {
+                v.add(new Violation("targets.hosts", "names " + t.hosts().size() + " hosts; at most "
+                        + config.maxHosts() + " (dispatch.intake.max-hosts)"));
+            } else {
+                nameLengths("targets.hosts", t.hosts(), v);
+            }
+            if (t.groups() != null && t.groups().size() > config.maxGroups()) {
+                v.add(new Violation("targets.groups", "names " + t.groups().size() + " groups; at most "
+                        + config.maxGroups() + " (dispatch.intake.max-groups)"));
+            } else {
+                nameLengths("targets.groups", t.groups(), v);
+            }
+            labelLimits("targets.labels", t.labels(), v);
+        }
+    }
+
+    private void nameLengths(String field, List<String> names, List<Violation> v) {
+        if (names != null) {
+            for (int i = 0; i < names.size(); i++) {
+                if (names.get(i) != null && names.get(i).length() > config.maxNameLength()) {
+                    v.add(new Violation(field + "[" + i + "]", "is longer than " + config.maxNameLength()
+                            + " characters (dispatch.intake.max-name-length)"));
+                }
+            }
+        }
+    }
+
+    private void labelLimits(String field, Map<String, String> labels, List<Violation> v) {
+        if (labels == null) {
+            return;
+        }
+        if (labels.size() > config.maxLabels()) {
+            v.add(new Violation(field, "has " + labels.size() + " labels; at most " + config.maxLabels()
+                    + " (dispatch.intake.max-labels)"));
+            return;
+        }
+        labels.forEach((key, value) -> {
+            if (key.length() > config.maxNameLength() || (value != null && value.length() > config.maxNameLength())) {
+                v.add(new Violation(field + "." + Text.printable(key, 64), "key and value must be at most "
+                        + config.maxNameLength() + " characters (dispatch.intake.max-name-length)"));
+            }
+        });
+    }
+
+    private static long utf8Length(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n++;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else {
+                n += 3;
+            }
+        }
+        return n;
+    }
+
+    private static void storableText(JobRequest r, List<Violation> v) {
         text("kind", r.kind(), true, v);
         text("command", r.command(), false, v);
         text("input", r.input(), false, v);
@@ -283,9 +375,6 @@ public class JobIntakeService {
             text("file.content", r.file().content(), true, v);
             text("file.artifact", r.file().artifact(), true, v);
             text("file.mode", r.file().mode(), true, v);
-        }
-        if (!v.isEmpty()) {
-            throw new InvalidRequestException(v);
         }
     }
 
@@ -333,8 +422,9 @@ public class JobIntakeService {
         if (r.file() != null && (kind == JobKind.EXEC || kind == JobKind.PING)) {
             v.add(new Violation("file", "is not used by kind " + r.kind()));
         }
-        if (r.input() != null && r.input().getBytes(StandardCharsets.UTF_8).length > config.maxInputBytes()) {
-            v.add(new Violation("input", "exceeds " + config.maxInputBytes() + " bytes"));
+        if (r.input() != null && utf8Length(r.input()) > config.maxInputBytes()) {
+            v.add(new Violation("input", "exceeds " + config.maxInputBytes()
+                    + " bytes (dispatch.intake.max-input-bytes)"));
         }
         if (r.env() != null) {
             r.env().forEach((name, value) -> {

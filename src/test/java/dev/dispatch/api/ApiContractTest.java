@@ -48,6 +48,83 @@ class ApiContractTest {
                 .body("type", equalTo("https://dispatch.dev/problems/request-too-large"));
     }
 
+    /** Chunked: no Content-Length to judge by. Before, it was read whole (up to the 260 MB server limit) and parsed. */
+    @Test
+    void aChunkedOversizedBodyIsRefusedWithoutBeingParsed() throws Exception {
+        Tenants tenant = Tenants.fresh();
+        byte[] head = "{\"kind\": \"exec\", \"command\": \"".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        long total = 20L * 1024 * 1024;
+        java.io.InputStream body = new java.io.InputStream() {
+            long sent;
+
+            @Override
+            public int read() {
+                if (sent >= total) {
+                    return -1;
+                }
+                return sent < head.length ? head[(int) sent++] : (sent++ < total - 2 ? 'x' : '"');
+            }
+        };
+        var http = java.net.http.HttpClient.newHttpClient();
+        var response = http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://localhost:" + io.restassured.RestAssured.port + "/api/v1/jobs"))
+                .header("Authorization", "Bearer " + tenant.token("dispatch-operator"))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> body)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(response.headers().firstValue("content-type")).hasValueSatisfying(
+                t -> assertThat(t).startsWith("application/problem+json"));
+        assertThat(response.body()).contains("https://dispatch.dev/problems/request-too-large").contains("8388608");
+        assertThat(count("select count(*) from job where tenant_id = ?", tenant.id)).isZero();
+    }
+
+    /** Before, 100,000 names went into one IN list and the job answered 500; NUL in command also answered 500. */
+    @Test
+    void oversizedAndUnstorableRequestsAreFieldViolations() throws Exception {
+        Tenants tenant = Tenants.fresh();
+        String operator = tenant.token("dispatch-operator");
+        List<String> names = new java.util.ArrayList<>();
+        for (int i = 0; i < 100_000; i++) {
+            names.add("h" + i);
+        }
+        given().auth().oauth2(operator).contentType(ContentType.JSON)
+                .body(Map.of("kind", "exec", "command", "true", "targets", Map.of("hosts", names)))
+                .post("/api/v1/jobs")
+                .then().statusCode(400).contentType("application/problem+json")
+                .body("type", equalTo("https://dispatch.dev/problems/validation"))
+                .body("errors.field", hasItems("targets.hosts"))
+                .body("errors.message", hasItems(containsString("dispatch.intake.max-hosts")))
+                .body("errors.message", hasItems(containsString("10000")));
+        Map<String, String> env = new java.util.HashMap<>();
+        for (int i = 0; i < 101; i++) {
+            env.put("V" + i, "x");
+        }
+        given().auth().oauth2(operator).contentType(ContentType.JSON)
+                .body(Map.of("kind", "exec", "command", "x".repeat(65537), "env", env,
+                        "labels", Map.of("team", "y".repeat(300)), "targets", Map.of("hosts", List.of("h1"))))
+                .post("/api/v1/jobs")
+                .then().statusCode(400)
+                .body("errors.field", hasItems("command", "env", "labels.team"))
+                .body("errors.message", hasItems(containsString("dispatch.intake.max-command-bytes"),
+                        containsString("dispatch.intake.max-env-entries"),
+                        containsString("dispatch.intake.max-name-length")));
+        given().auth().oauth2(operator).contentType(ContentType.JSON)
+                .body("{\"kind\":\"exec\",\"command\":\"echo \\u0000\",\"input\":\"\\ud800\","
+                        + "\"targets\":{\"hosts\":[\"a\\u0000b\"]},\"idempotencyKey\":\"k\\u0001\"}")
+                .post("/api/v1/jobs")
+                .then().statusCode(400).contentType("application/problem+json")
+                .body("type", equalTo("https://dispatch.dev/problems/validation"))
+                .body("errors.field", hasItems("command", "input", "targets.hosts[0]", "idempotencyKey"))
+                .body("errors.message", hasItems(containsString("NUL character"),
+                        containsString("unpaired UTF-16 surrogate"), containsString("control character")));
+        given().auth().oauth2(operator).contentType(ContentType.JSON)
+                .body("{\"kind\":\"exec\",\"command\":\"echo \\u0000\",\"targets\":{\"hosts\":[\"h1\"]}}")
+                .post("/api/v1/jobs?dryRun=true")
+                .then().statusCode(400).body("errors.field", hasItems("command"));
+        assertThat(count("select count(*) from job where tenant_id = ?", tenant.id)).isZero();
+    }
+
     @Test
     void anotherTenantsJobIsNotFound() {
         Tenants a = Tenants.fresh();
