@@ -17,6 +17,16 @@ public interface WorkerConfig {
     @Min(1)
     int maxConcurrentRuns();
 
+    /**
+     * Datasource connections that host runs' own database work never takes (at most
+     * {@code quarkus.datasource.jdbc.max-size} minus this many runs use the database at once; the others wait without
+     * a connection), kept for lease renewal, claiming, the cancel poll, the reaper, the outbox and, in the {@code all}
+     * role, the API. Must be below the pool size, else startup fails. Default 4.
+     */
+    @WithDefault("4")
+    @Min(1)
+    int reservedConnections();
+
     /** How often an idle worker looks for queued runs when nothing woke it. Default 250ms. */
     @WithDefault("250ms")
     Duration pollInterval();

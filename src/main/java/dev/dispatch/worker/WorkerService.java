@@ -76,6 +76,7 @@ public class WorkerService {
     private final FileTransfer files;
     private final ArtifactService artifacts;
     private final OutputChunkPublisher chunks;
+    private final RunDatabaseGate database;
     private final String workerId;
     private final Semaphore inFlightBytes;
     private final Semaphore wakeups = new Semaphore(0);
@@ -109,8 +110,10 @@ public class WorkerService {
     private Thread loop;
 
     public WorkerService(WorkerConfig config, DispatchConfig dispatch, HostRunService runs, InventoryService inventory,
-            CommandRunner runner, FileTransfer files, ArtifactService artifacts, OutputChunkPublisher chunks) {
+            CommandRunner runner, FileTransfer files, ArtifactService artifacts, OutputChunkPublisher chunks,
+            RunDatabaseGate database) {
         this.config = config;
+        this.database = database;
         this.files = files;
         this.artifacts = artifacts;
         this.enabled = dispatch.role().runsWorker();
@@ -126,9 +129,12 @@ public class WorkerService {
         if (!enabled) {
             return;
         }
+        // Creating the gate checks the pool size against dispatch.worker.reserved-connections (fails startup).
+        int inDatabase = database.permits();
         claiming = true;
         loop = Thread.ofPlatform().name("dispatch-claim").daemon().start(this::claimLoop);
-        LOG.infof("worker %s started (max %d concurrent runs)", workerId, config.maxConcurrentRuns());
+        LOG.infof("worker %s started (max %d concurrent runs, %d of them in the database at once)", workerId,
+                config.maxConcurrentRuns(), inDatabase);
     }
 
     void stop(@Observes ShutdownEvent event) {
@@ -380,7 +386,7 @@ public class WorkerService {
         long giveUp = System.nanoTime() + config.leaseTimeout().toNanos();
         while (true) {
             try {
-                if (runs.finish(lease, workerId, result) == HostRunService.Finish.FENCED) {
+                if (database.call(() -> runs.finish(lease, workerId, result)) == HostRunService.Finish.FENCED) {
                     return;
                 }
                 break;
@@ -402,7 +408,7 @@ public class WorkerService {
             }
         }
         try {
-            runs.completeIfFinished(run.jobId());
+            database.run(() -> runs.completeIfFinished(run.jobId()));
         } catch (RuntimeException e) {
             dbFailed();
             LOG.debugf("job completion left to the reaper: %s", e.getMessage());
@@ -418,7 +424,7 @@ public class WorkerService {
     private RunResult performOnHost(ClaimedRun run, AtomicBoolean cancelled) {
         Optional<SshTarget> resolved;
         try {
-            resolved = inventory.resolveTarget(run.tenantId(), run.hostName());
+            resolved = database.call(() -> inventory.resolveTarget(run.tenantId(), run.hostName()));
         } catch (MissingJumpHostException e) {
             return RunResult.failedBeforeStart(RunState.UNREACHABLE, e.getMessage(), null, null, null);
         }
@@ -447,8 +453,8 @@ public class WorkerService {
                     cancelled::get);
         }
         if (result.outcome() == SshOutcome.HOST_KEY_REJECTED) {
-            inventory.recordRejectedHostKey(KnownHostGate.actor(target), target.hostName(),
-                    target.hostKeyPolicy().wire(), result.error());
+            database.run(() -> inventory.recordRejectedHostKey(KnownHostGate.actor(target), target.hostName(),
+                    target.hostKeyPolicy().wire(), result.error()));
         }
         String error = result.error();
         if (!output.awaitPublished(config.publishTimeout())) {
@@ -473,12 +479,12 @@ public class WorkerService {
                 FileContent content;
                 String sha256 = null;
                 if (file.artifact() != null) {
-                    Optional<Artifact> artifact = artifacts.find(run.tenantId(), file.artifact());
+                    Optional<Artifact> artifact = database.call(() -> artifacts.find(run.tenantId(), file.artifact()));
                     if (artifact.isEmpty()) {
                         return RunResult.failedBeforeStart(RunState.FAILED, "artifact " + file.artifact()
                                 + " no longer exists", target.address(), target.port(), target.user());
                     }
-                    content = () -> artifacts.open(artifact.get());
+                    content = () -> database.input(artifacts.open(artifact.get()));
                     sha256 = artifact.get().sha256();
                 } else {
                     content = FileContent.of(Base64.getDecoder().decode(file.content()));
@@ -489,16 +495,17 @@ public class WorkerService {
             case FETCH -> {
                 ArtifactWriter out = artifacts.writer();
                 try {
-                    result = files.fetch(target, file.path(), out, run.timeout());
+                    result = files.fetch(target, file.path(), database.output(out), run.timeout());
                     if (result.outcome() == SshOutcome.SUCCEEDED) {
-                        fetched = artifacts.register(run.tenantId(), null, out).artifact().sha256();
+                        fetched = database.call(() -> artifacts.register(run.tenantId(), null, out)).artifact()
+                                .sha256();
                     }
                 } catch (IOException e) {
                     return new RunResult(RunState.FAILED, null, null, "cannot store the fetched file: "
                             + e.getMessage(), target.address(), target.port(), target.user(), false,
                             RunResult.StoredStream.EMPTY, RunResult.StoredStream.EMPTY, null);
                 } finally {
-                    out.abort();
+                    database.run(out::abort);
                 }
             }
             case DELETE -> result = files.delete(target, file.path(), backup, run.timeout());

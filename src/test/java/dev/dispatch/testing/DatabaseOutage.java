@@ -25,6 +25,15 @@ public final class DatabaseOutage implements AutoCloseable {
         return outage;
     }
 
+    /**
+     * Terminates every open connection to the test suite's database, as a PostgreSQL restart does to its clients,
+     * and lets new ones in at once.
+     */
+    public static void terminateConnections() {
+        new DatabaseOutage(TestServicesResource.DATABASE).admin("select pg_terminate_backend(pid) from pg_stat_activity"
+                + " where datname = '" + TestServicesResource.DATABASE + "' and pid <> pg_backend_pid()");
+    }
+
     /** Ends the outage: the database accepts connections again. */
     @Override
     public void close() {

@@ -1,5 +1,6 @@
 package dev.dispatch.worker;
 
+import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -13,12 +14,40 @@ import io.restassured.path.json.JsonPath;
 import io.smallrye.reactive.messaging.kafka.companion.ConsumerTask;
 import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 class DatabaseBlipTest {
+    @Test
+    void everyRequestAfterTheDatabaseDroppedAllConnectionsSucceeds() throws Exception {
+        Tenants tenant = Tenants.fresh();
+        String token = tenant.token("dispatch-viewer");
+        List<Callable<Integer>> burst = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            burst.add(() -> given().auth().oauth2(token).get("/api/v1/jobs").statusCode());
+        }
+        try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (Future<Integer> status : clients.invokeAll(burst)) {
+                assertThat(status.get()).isEqualTo(200);
+            }
+        }
+
+        DatabaseOutage.terminateConnections();
+
+        List<Integer> statuses = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            statuses.add(given().auth().oauth2(token).get("/api/v1/jobs").statusCode());
+        }
+        assertThat(statuses).containsOnly(200);
+    }
+
     @Test
     void aDatabaseOutageShorterThanTheLeaseLosesNoRun() throws Exception {
         Tenants tenant = Tenants.fresh();
