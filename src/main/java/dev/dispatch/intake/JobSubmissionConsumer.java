@@ -215,6 +215,7 @@ public class JobSubmissionConsumer {
     }
 
     private void retryLater(Submission s, String what, Throwable e) {
+        LOG.debugf(e, "%s %s failed; will retry", what, s.origin);
         if (!s.waiting) {
             s.waiting = true;
             if (waiting.incrementAndGet() == 1) {
