@@ -62,7 +62,7 @@ public class DevKeys {
             groups.append(groups.isEmpty() ? "" : ",").append('"').append(role).append('"');
         }
         String header = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
-        String claims = "{\"iss\":\"dispatch\",\"sub\":\"local-admin\",\"upn\":\"local-admin\",\"tenant\":\"" + tenant
+        String claims = "{\"iss\":\"dispatch\",\"aud\":\"dispatch\",\"sub\":\"local-admin\",\"upn\":\"local-admin\",\"tenant\":\"" + tenant
                 + "\",\"groups\":[" + groups + "],\"iat\":" + now + ",\"exp\":" + (now + 30L * 24 * 3600) + "}";
         String unsigned = b64(header.getBytes(StandardCharsets.UTF_8)) + "." + b64(claims.getBytes(StandardCharsets.UTF_8));
         Signature signature = Signature.getInstance("SHA256withRSA");

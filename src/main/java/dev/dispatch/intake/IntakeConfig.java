@@ -85,4 +85,11 @@ public interface IntakeConfig {
     @WithDefault("100")
     @Min(1)
     int maxGroups();
+
+    /**
+     * How long after its bearer token expired a Kafka intake message is still accepted, if the token was valid when
+     * the message was produced (its record timestamp). Default 1h.
+     */
+    @WithDefault("1h")
+    Duration kafkaTokenGrace();
 }

@@ -16,6 +16,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
+import io.smallrye.jwt.auth.principal.JWTAuthContextInfo;
 import io.smallrye.jwt.auth.principal.JWTParser;
 import io.smallrye.jwt.auth.principal.ParseException;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
@@ -23,7 +24,12 @@ import io.smallrye.reactive.messaging.kafka.KafkaConsumer;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -53,8 +59,8 @@ import org.jboss.logging.Logger;
  * dead-lettered with its reason. A failure of the database or the broker itself is never a reason: the consumer
  * pauses its partitions, retries that record off the consumer's thread with backoff, and resumes when nothing waits
  * any more. Nothing sleeps in the handler and no record is held by the connector's commit strategy while it waits.
- * Redelivery never creates a second job: a message without {@code idempotencyKey} is keyed by its topic, partition
- * and offset. Dead letters count in {@code dispatch_intake_dead_letters_total{type}}; {@code dispatch_intake_paused}
+ * Redelivery never creates a second job: a message without {@code idempotencyKey} is keyed by a hash of its submitter,
+ * key and value ({@link #dedupeKey}). Dead letters count in {@code dispatch_intake_dead_letters_total{type}}; {@code dispatch_intake_paused}
  * is 1 while intake waits for the database or the broker.
  */
 @ApplicationScoped
@@ -76,6 +82,8 @@ public class JobSubmissionConsumer {
     private final MeterRegistry metrics;
     private final KafkaClientService kafka;
     private final Semaphore slots;
+    private final JWTAuthContextInfo withGrace;
+    private final Duration tokenGrace;
     private final AtomicInteger waiting = new AtomicInteger();
     private final ExecutorService work = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("intake-", 0).factory());
@@ -84,7 +92,7 @@ public class JobSubmissionConsumer {
 
     public JobSubmissionConsumer(JobIntakeService intake, JWTParser jwt, CallerResolver callers, ObjectMapper json,
             DeadLetterPublisher deadLetters, Event<JobEvent> events, MeterRegistry metrics,
-            KafkaClientService kafka, IntakeConfig config) {
+            KafkaClientService kafka, IntakeConfig config, JWTAuthContextInfo jwtConfig) {
         this.intake = intake;
         this.jwt = jwt;
         this.callers = callers;
@@ -94,6 +102,10 @@ public class JobSubmissionConsumer {
         this.metrics = metrics;
         this.kafka = kafka;
         this.slots = new Semaphore(config.kafkaConcurrency());
+        this.tokenGrace = config.kafkaTokenGrace();
+        this.withGrace = new JWTAuthContextInfo(jwtConfig);
+        this.withGrace.setExpGracePeriodSecs((int) Math.min(Integer.MAX_VALUE,
+                jwtConfig.getExpGracePeriodSecs() + tokenGrace.toSeconds()));
         Gauge.builder("dispatch.intake.paused", waiting, w -> w.get() > 0 ? 1 : 0)
                 .description("1 while Kafka intake is paused, waiting for the database or the broker").register(metrics);
     }
@@ -181,8 +193,7 @@ public class JobSubmissionConsumer {
             s.caller = authenticate(s.record, s.origin);
             JobRequest request = parse(s.record.value());
             if (request.idempotencyKey() == null) {
-                request = request.withIdempotencyKey("kafka:" + s.record.topic() + "/" + s.record.partition() + "/"
-                        + s.record.offset());
+                request = request.withIdempotencyKey(dedupeKey(s.caller, s.record));
             }
             intake.submit(s.caller, request, null);
         } catch (IntakeRejectedException e) {
@@ -256,6 +267,43 @@ public class JobSubmissionConsumer {
         }
     }
 
+    /**
+     * The idempotency key of a message that names none: {@code kafka:} and the SHA-256 of the submitter, the record key
+     * and the value, each length-prefixed. The same message delivered twice, re-posted at a new offset (a replay of a
+     * captured message) or copied to a recreated topic is one job; a request meant to run again needs an
+     * {@code idempotencyKey} of its own (or any other difference in the value).
+     */
+    static String dedupeKey(Caller caller, ConsumerRecord<String, byte[]> record) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (byte[] part : new byte[][] {caller.subject().getBytes(StandardCharsets.UTF_8),
+                    record.key() == null ? new byte[0] : record.key().getBytes(StandardCharsets.UTF_8),
+                    record.value()}) {
+                sha.update(ByteBuffer.allocate(4).putInt(part.length).array());
+                sha.update(part);
+            }
+            return "kafka:" + HexFormat.of().formatHex(sha.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Verifies the bearer token (signature, issuer, audience) as REST does, except for its expiry: a message waits in
+     * the topic, so a token that was valid when the message was produced (its record timestamp) is accepted up to
+     * {@code dispatch.intake.kafka-token-grace} after it expired. One that had expired before the message was
+     * produced is {@code unauthorized}; one past the grace is {@code token-expired}, with what to do.
+     */
+    /** Whether the token's only fault may be its age: its unverified {@code exp} is older than the grace. */
+    private boolean expiredBeyondGrace(String token) {
+        try {
+            long exp = jwt.parseOnly(token).getExpirationTime();
+            return exp > 0 && exp * 1000 + tokenGrace.toMillis() < System.currentTimeMillis();
+        } catch (ParseException | RuntimeException e) {
+            return false;
+        }
+    }
+
     private Caller authenticate(ConsumerRecord<String, byte[]> record, String origin) {
         Header header = record.headers().lastHeader("authorization");
         if (header == null || header.value() == null) {
@@ -265,9 +313,16 @@ public class JobSubmissionConsumer {
         String token = value.regionMatches(true, 0, "Bearer ", 0, 7) ? value.substring(7).strip() : value;
         JsonWebToken verified;
         try {
-            verified = jwt.parse(token);
+            verified = jwt.parse(token, withGrace);
         } catch (ParseException e) {
-            throw new IntakeRejectedException("unauthorized", "the bearer token is not valid");
+            throw new IntakeRejectedException(expiredBeyondGrace(token) ? "token-expired" : "unauthorized",
+                    expiredBeyondGrace(token) ? "the bearer token expired more than " + tokenGrace + " before the "
+                            + "message was consumed; send it again with a fresh token" : "the bearer token is not valid");
+        }
+        long expiresMillis = verified.getExpirationTime() * 1000;
+        if (expiresMillis < record.timestamp()) {
+            throw new IntakeRejectedException("unauthorized", "the bearer token had expired when the message was "
+                    + "produced");
         }
         Caller caller;
         try {

@@ -248,4 +248,75 @@ class KafkaIntakeTest {
             dlq.stop();
         }
     }
+
+    private static ProducerRecord<String, String> message(String key, String value, String token, long timestamp) {
+        ProducerRecord<String, String> plain = message(key, value, token);
+        return new ProducerRecord<>(TOPIC, null, timestamp, key, value, plain.headers());
+    }
+
+    private long jobsOfTenant(String tenant) throws Exception {
+        try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement(
+                "select count(*) from job where tenant_id = ?")) {
+            s.setString(1, tenant);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /**
+     * Replays and tokens: a message without idempotencyKey re-posted at a new offset is still one job (before, the
+     * dedupe key was topic/partition/offset); a token for another audience is refused; a token that was valid when the
+     * message was produced is accepted from a backlog within the grace (before: dead-lettered as unauthorized), and
+     * dead-lettered as token-expired past it.
+     */
+    @Test
+    void replayedMessagesAndTokensAreJudgedByWhatTheyAre() throws Exception {
+        Tenants tenant = Tenants.fresh();
+        OpenSshHosts.Host h = Fleet.get().hosts().get(23);
+        tenant.registerHosts(List.of(h), Fleet.get().userPrivateKey());
+        String run = UUID.randomUUID().toString();
+        String operator = tenant.token("dispatch-operator");
+        String noKey = "{\"kind\":\"exec\",\"targets\":{\"hosts\":[\"" + h.name() + "\"]},\"command\":\"true\","
+                + "\"labels\":{\"run\":\"" + run + "\"}}";
+        long now = System.currentTimeMillis();
+        long tenMinutesAgo = now / 1000 - 600;
+        String expiredInBacklog = tenant.token(c -> c.issuedAt(tenMinutesAgo - 3600).expiresAt(tenMinutesAgo),
+                "dispatch-operator");
+        String expiredLongAgo = tenant.token(c -> c.issuedAt(now / 1000 - 4 * 3600).expiresAt(now / 1000 - 2 * 3600),
+                "dispatch-operator");
+        String otherAudience = tenant.token(c -> c.audience("another-service"), "dispatch-operator");
+        String backlogJob = "{\"kind\":\"exec\",\"targets\":{\"hosts\":[\"" + h.name() + "\"]},"
+                + "\"command\":\"true\",\"idempotencyKey\":\"backlog-" + run + "\"}";
+
+        io.restassured.RestAssured.given().auth().oauth2(otherAudience).get("/api/v1/jobs").then().statusCode(401);
+        try (KafkaCompanion kafka = new KafkaCompanion(Tenants.kafkaBootstrap())) {
+            ConsumerTask<String, String> dlq = kafka.consumeStrings().fromTopics(DLQ);
+            kafka.produceStrings().fromRecords(message("replay-" + run, noKey, operator)).awaitCompletion();
+            await().atMost(Duration.ofSeconds(30)).until(() -> jobsOfTenant(tenant.id) == 1);
+            kafka.produceStrings().fromRecords(List.of(message("replay-" + run, noKey, operator),
+                    message("audience-" + run, backlogJob, otherAudience),
+                    message("backlog-" + run, backlogJob, expiredInBacklog, (tenMinutesAgo - 60) * 1000),
+                    message("late-" + run, backlogJob.replace("backlog-", "late-"), expiredInBacklog, now),
+                    message("stale-" + run, backlogJob.replace("backlog-", "stale-"), expiredLongAgo,
+                            now - 3 * 3600 * 1000))).awaitCompletion();
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> dlq.getRecords().stream()
+                    .filter(r -> r.key() != null && r.key().contains(run)).count() >= 3);
+            await().atMost(Duration.ofSeconds(30)).until(() -> jobsWithKey(tenant.id, "backlog-" + run) == 1);
+            Map<String, String> types = new java.util.HashMap<>();
+            dlq.getRecords().stream().filter(r -> r.key() != null && r.key().contains(run))
+                    .forEach(r -> types.put(r.key(), header(r, "dispatch-error-type")));
+            assertThat(types).containsOnly(Map.entry("audience-" + run, "unauthorized"),
+                    Map.entry("late-" + run, "unauthorized"), Map.entry("stale-" + run, "token-expired"));
+            // A marker behind the replay on its partition (same record key): once it is stored, the replay was handled.
+            kafka.produceStrings().fromRecords(message("replay-" + run, backlogJob.replace("backlog-", "marker-"),
+                    operator)).awaitCompletion();
+            await().atMost(Duration.ofSeconds(30)).until(() -> jobsWithKey(tenant.id, "marker-" + run) == 1);
+            assertThat(jobsOfTenant(tenant.id)).as("the replay is the first job; backlog and marker are new")
+                    .isEqualTo(3);
+            dlq.stop();
+        }
+    }
 }

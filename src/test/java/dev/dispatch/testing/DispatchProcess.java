@@ -61,7 +61,7 @@ public final class DispatchProcess implements AutoCloseable {
         String pem = Files.readString(Path.of(config.get("test.jwt-private-key")))
                 .replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
         var key = KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(pem)));
-        return Jwt.issuer("dispatch").subject(subject).claim("tenant", tenant)
+        return Jwt.issuer("dispatch").audience("dispatch").subject(subject).claim("tenant", tenant)
                 .groups(Set.of("dispatch-admin")).expiresIn(7200).sign(key);
     }
 

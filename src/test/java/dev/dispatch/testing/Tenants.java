@@ -42,11 +42,22 @@ public final class Tenants {
 
     /** A token for any tenant claim (null for none). */
     public static String tokenFor(String tenant, String... roles) {
-        var builder = Jwt.issuer("dispatch").subject("test-user").groups(Set.of(roles))
+        return tokenFor(tenant, claims -> { }, roles);
+    }
+
+    /** A token of this tenant whose claims {@code adjust} changes (audience, expiry) before it is signed. */
+    public String token(java.util.function.Consumer<io.smallrye.jwt.build.JwtClaimsBuilder> adjust, String... roles) {
+        return tokenFor(id, adjust, roles);
+    }
+
+    private static String tokenFor(String tenant, java.util.function.Consumer<io.smallrye.jwt.build.JwtClaimsBuilder>
+            adjust, String... roles) {
+        var builder = Jwt.issuer("dispatch").audience("dispatch").subject("test-user").groups(Set.of(roles))
                 .expiresIn(3600);
         if (tenant != null) {
             builder.claim("tenant", tenant);
         }
+        adjust.accept(builder);
         return builder.sign(signingKey());
     }
 
