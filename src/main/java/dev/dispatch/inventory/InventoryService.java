@@ -171,6 +171,7 @@ public class InventoryService {
                 memberOf.add(group.name);
             }
         }
+        knownKeys.lockHost(caller.tenantId(), name);
         long keys = knownKeys.deleteForHost(caller.tenantId(), name);
         hosts.delete(host);
         Map<String, Object> details = new LinkedHashMap<>();
@@ -661,6 +662,9 @@ public class InventoryService {
             throw new InvalidRequestException(violations);
         }
         tenants.ensureExists(caller.tenantId());
+        // The same per-host lock as accept-new's first-key store: a first contact racing this replace either stored
+        // its key before (and it is replaced now) or sees the admin's keys after (and stores nothing).
+        knownKeys.lockHost(caller.tenantId(), hostName);
         knownKeys.deleteForHost(caller.tenantId(), hostName);
         knownKeys.flush();
         Instant now = Instant.now();
@@ -711,6 +715,7 @@ public class InventoryService {
      */
     @Transactional
     public boolean deleteKnownHosts(Caller caller, String hostName) {
+        knownKeys.lockHost(caller.tenantId(), hostName);
         List<KnownHostKey> keys = knownKeys.forHost(caller.tenantId(), hostName);
         if (keys.isEmpty()) {
             return false;

@@ -127,6 +127,40 @@ class HostKeyPolicyTest {
         assertThat(inventory.knownHosts(tenant.id, "db")).hasSize(1);
     }
 
+    /**
+     * An admin replaces a host's keys while a first contact under accept-new stores the key it was shown (maybe an
+     * attacker's). Before, the replace did not take the per-host lock, and both keys could end up trusted.
+     */
+    @Test
+    void aFirstContactRacingAnAdminReplaceLeavesOnlyTheAdminsKey() throws Exception {
+        Tenants tenant = Tenants.fresh();
+        Caller worker = new Caller(tenant.id, "system", Set.of(), "worker");
+        Caller admin = new Caller(tenant.id, "admin", Set.of("dispatch-admin"), "rest");
+        String adminKey = Fleet.get().hosts().get(0).hostKeyLine();
+        String presented = Fleet.get().foreignHostKeyLine();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 60; i++) {
+                String host = "race-" + i;
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+                Future<?> contact = pool.submit(() -> {
+                    start.await();
+                    return inventory.acceptFirstHostKey(worker, host, presented);
+                });
+                Future<?> replace = pool.submit(() -> {
+                    start.await();
+                    return inventory.putKnownHosts(admin, host, List.of(adminKey));
+                });
+                contact.get();
+                replace.get();
+                assertThat(inventory.knownHosts(tenant.id, host)).as(host).singleElement()
+                        .satisfies(k -> assertThat(adminKey).contains(k.publicKey));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void offNeedsTheAdminsPermissionAndEveryUseIsAudited() {
         Tenants tenant = Tenants.fresh();
