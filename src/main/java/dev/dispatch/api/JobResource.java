@@ -44,9 +44,11 @@ public class JobResource {
     private final CallerContext caller;
     private final JobEventsService events;
     private final ArtifactService artifacts;
+    private final ApiConfig api;
 
     public JobResource(JobIntakeService intake, JobQueryService queries, CallerContext caller,
-            JobEventsService events, ArtifactService artifacts) {
+            JobEventsService events, ArtifactService artifacts, ApiConfig api) {
+        this.api = api;
         this.artifacts = artifacts;
         this.intake = intake;
         this.queries = queries;
@@ -185,7 +187,8 @@ public class JobResource {
         if (!groupBy.equals("output")) {
             throw InvalidRequestException.of("groupBy", "must be output");
         }
-        return queries.runsByOutput(caller.tenantId(), id).stream().map(RunGroupResponse::from).toList();
+        return queries.runsByOutput(caller.tenantId(), id, api.groupedOutputBytes(), api.groupedOutputTotalBytes())
+                .stream().map(RunGroupResponse::from).toList();
     }
 
     /**

@@ -54,6 +54,14 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
+    RestResponse<Problem> tooManySubscribers(dev.dispatch.events.TooManySubscribersException e) {
+        RestResponse<Problem> r = Problem.response(429, "too-many-subscribers", "Too many event streams",
+                e.getMessage());
+        r.getHeaders().putSingle("Retry-After", "5");
+        return r;
+    }
+
+    @ServerExceptionMapper
     RestResponse<Problem> requestTooLarge(RequestTooLargeException e) {
         return Problem.response(413, "request-too-large", "Request too large", e.getMessage());
     }

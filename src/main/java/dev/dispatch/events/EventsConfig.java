@@ -37,4 +37,14 @@ public interface EventsConfig {
      */
     @WithDefault("15s")
     Duration keepAlive();
+
+    /** Most open event streams of this process, all jobs together; one more is refused with 429. Default 1000. */
+    @WithDefault("1000")
+    @Min(1)
+    int maxSubscribers();
+
+    /** Most open event streams of one job in this process; one more is refused with 429. Default 50. */
+    @WithDefault("50")
+    @Min(1)
+    int maxSubscribersPerJob();
 }

@@ -14,6 +14,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -35,6 +36,7 @@ public class JobEventsService {
     private final JobWatcher watcher;
     private final EventsConfig config;
     private final AtomicInteger open = new AtomicInteger();
+    private final Map<UUID, Integer> perJob = new HashMap<>();
 
     public JobEventsService(JobQueryService queries, JobWatcher watcher, EventsConfig config, MeterRegistry metrics) {
         this.queries = queries;
@@ -51,6 +53,7 @@ public class JobEventsService {
      */
     public Multi<StreamEvent> subscribe(String tenantId, String jobId) {
         UUID id = queries.get(tenantId, jobId).job().id;
+        reserve(id);
         Subscriber subscriber = new Subscriber(id, config.subscriberBufferBytes());
         List<ReplayItem> replay;
         try {
@@ -58,22 +61,43 @@ public class JobEventsService {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             watcher.detach(subscriber);
+            release(id);
             throw new IllegalStateException("interrupted while subscribing to job " + id, e);
         } catch (ExecutionException | TimeoutException e) {
             watcher.detach(subscriber);
+            release(id);
             throw new IllegalStateException("cannot subscribe to job " + id, e);
         }
         Multi<StreamEvent> history = Multi.createFrom().iterable(replay)
                 .onItem().transformToMultiAndConcatenate(this::materialize);
         Multi<StreamEvent> live = Multi.createBy().repeating().completionStage(subscriber::next)
                 .until(e -> e == StreamEvent.END);
-        open.incrementAndGet();
         return Multi.createBy().concatenating().streams(history, live)
                 .select().where(e -> e != StreamEvent.END)
                 .onTermination().invoke(() -> {
-                    open.decrementAndGet();
+                    release(id);
                     watcher.detach(subscriber);
                 });
+    }
+
+    /** Counts one more stream of the job, or refuses it when this process or this job has as many as allowed. */
+    private synchronized void reserve(UUID job) {
+        if (open.get() >= config.maxSubscribers()) {
+            throw new TooManySubscribersException("this process already serves " + open.get() + " event streams, "
+                    + "its limit (dispatch.events.max-subscribers = " + config.maxSubscribers() + "); try again later");
+        }
+        int ofJob = perJob.getOrDefault(job, 0);
+        if (ofJob >= config.maxSubscribersPerJob()) {
+            throw new TooManySubscribersException("job " + job + " already has " + ofJob + " event streams here, its "
+                    + "limit (dispatch.events.max-subscribers-per-job = " + config.maxSubscribersPerJob() + ")");
+        }
+        perJob.put(job, ofJob + 1);
+        open.incrementAndGet();
+    }
+
+    private synchronized void release(UUID job) {
+        perJob.computeIfPresent(job, (k, n) -> n <= 1 ? null : n - 1);
+        open.decrementAndGet();
     }
 
     private Multi<StreamEvent> materialize(ReplayItem item) {

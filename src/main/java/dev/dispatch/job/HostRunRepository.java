@@ -232,6 +232,16 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
     public Optional<RunOutput> output(UUID runId, String stream) {
         return Optional.ofNullable(getEntityManager().find(RunOutput.class, new RunOutput.Key(runId, stream)));
     }
+
+    /** At most the first {@code maxBytes} of a run's stored stream (empty when nothing is stored). */
+    public byte[] outputHead(UUID runId, String stream, int maxBytes) {
+        List<?> rows = getEntityManager().createNativeQuery(
+                        "select substring(data from 1 for :max) from run_output where run_id = :run and stream = :stream")
+                .setParameter("max", maxBytes).setParameter("run", runId).setParameter("stream", stream)
+                .getResultList();
+        return rows.isEmpty() || rows.get(0) == null ? new byte[0] : (byte[]) rows.get(0);
+    }
+
     /**
      * The job's runs grouped by state, exit code, exit signal and stored stdout (its SHA-256, total size and cut
      * flag), computed in PostgreSQL so no output is loaded here; largest group first, then by first host. Each group

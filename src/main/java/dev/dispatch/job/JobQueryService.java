@@ -118,19 +118,31 @@ public class JobQueryService {
         return runs.listForJob(find(tenantId, jobId).id);
     }
 
-    /** Runs of the tenant's job that ended alike, grouped as {@link HostRunRepository#groupByOutput}, largest first. */
-    public record OutputGroupView(OutputGroup group, byte[] stdout) {
+    /**
+     * Runs of the tenant's job that ended alike, grouped as {@link HostRunRepository#groupByOutput}, largest first;
+     * {@code stdout} is the head of the group's stored stdout, {@code partial} when that is not all of it.
+     */
+    public record OutputGroupView(OutputGroup group, byte[] stdout, boolean partial) {
     }
 
     /**
-     * The tenant's job's runs grouped by stored stdout and outcome; the stdout of each group is read once (from its
-     * representative run), so memory grows with the number of distinct outputs, not of runs.
+     * The tenant's job's runs grouped by stored stdout and outcome. Only the head of each group's stdout is read
+     * (from its representative run): at most {@code perGroupBytes} per group and {@code totalBytes} for the whole
+     * answer; groups past the total carry no stdout. Memory is bounded by {@code totalBytes}, whatever the job.
      */
     @Transactional
-    public List<OutputGroupView> runsByOutput(String tenantId, String jobId) {
+    public List<OutputGroupView> runsByOutput(String tenantId, String jobId, int perGroupBytes, long totalBytes) {
         List<OutputGroup> groups = runs.groupByOutput(find(tenantId, jobId).id);
-        return groups.stream().map(g -> new OutputGroupView(g, runs.output(g.representative(), "stdout")
-                .map(o -> o.data).orElse(new byte[0]))).toList();
+        List<OutputGroupView> views = new java.util.ArrayList<>(groups.size());
+        long left = totalBytes;
+        for (OutputGroup g : groups) {
+            int budget = (int) Math.min(perGroupBytes, left);
+            byte[] head = budget > 0 && g.stdoutBytes() > 0 ? runs.outputHead(g.representative(), "stdout", budget)
+                    : new byte[0];
+            left -= head.length;
+            views.add(new OutputGroupView(g, head, head.length < g.stdoutBytes()));
+        }
+        return views;
     }
 
     /** One run of the tenant's job, by host name. */
