@@ -49,6 +49,7 @@ public final class DispatchProcess implements AutoCloseable {
         env.put("QUARKUS_DATASOURCE_USERNAME", config.get("quarkus.datasource.username"));
         if (config.containsKey("quarkus.flyway.username")) {
             env.put("QUARKUS_FLYWAY_USERNAME", config.get("quarkus.flyway.username"));
+            env.put("QUARKUS_FLYWAY_PASSWORD", config.get("quarkus.flyway.password"));
         }
         env.put("KAFKA_BOOTSTRAP_SERVERS", config.get("kafka.bootstrap.servers"));
         env.put("MP_JWT_VERIFY_PUBLICKEY_LOCATION", config.get("mp.jwt.verify.publickey.location"));

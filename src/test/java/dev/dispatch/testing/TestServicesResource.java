@@ -47,6 +47,8 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
         config.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://" + pgHost + "/" + DATABASE);
         config.put("quarkus.datasource.username", APP_ROLE);
         config.put("quarkus.flyway.username", pgUser);
+        // Quarkus uses the Flyway credentials only when both are set; the local server trusts 127.0.0.1 anyway.
+        config.put("quarkus.flyway.password", System.getProperty("test.pg-password", "trust"));
         config.put("quarkus.flyway.placeholders.app_role", APP_ROLE);
         config.put("kafka.bootstrap.servers", startKafka());
         return config;
