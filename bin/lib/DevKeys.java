@@ -13,8 +13,8 @@ import java.util.Base64;
 
 /**
  * Local-install key tool, run as a single-file program with any JDK >= 21 (no openssl needed):
- * {@code java DevKeys.java init DIR} creates, once per install, the JWT signing key pair and the credential encryption
- * key; {@code java DevKeys.java token DIR TENANT ROLE... } prints a bearer token signed with that key (valid 30 days).
+ * {@code java DevKeys.java init DIR} creates, once per install, the JWT signing key pair, the credential encryption
+ * key and the audit HMAC key; {@code java DevKeys.java token DIR TENANT ROLE... } prints a bearer token signed with that key (valid 30 days).
  */
 public class DevKeys {
     public static void main(String[] args) throws Exception {
@@ -43,11 +43,13 @@ public class DevKeys {
             writeSecret(priv, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
             Files.writeString(dir.resolve("jwt-public.pem"), pem("PUBLIC KEY", pair.getPublic().getEncoded()));
         }
-        Path enc = dir.resolve("credentials.key");
-        if (!Files.exists(enc)) {
-            byte[] key = new byte[32];
-            new SecureRandom().nextBytes(key);
-            writeSecret(enc, Base64.getEncoder().encodeToString(key));
+        for (String name : new String[] {"credentials.key", "audit-hmac.key"}) {
+            Path file = dir.resolve(name);
+            if (!Files.exists(file)) {
+                byte[] key = new byte[32];
+                new SecureRandom().nextBytes(key);
+                writeSecret(file, Base64.getEncoder().encodeToString(key));
+            }
         }
     }
 

@@ -28,12 +28,12 @@ public class AuditResource {
         this.caller = caller;
     }
 
-    /** One audit record; {@code hash} chains it to the previous record of the tenant. */
-    public record AuditEventResponse(long id, Instant at, String actor, String action, String target, String outcome,
-            String source, Map<String, Object> details, String hash) {
+    /** One audit record; {@code seq} is its place in the tenant's chain, {@code hash} its HMAC chain value. */
+    public record AuditEventResponse(long id, long seq, Instant at, String actor, String action, String target,
+            String outcome, String source, Map<String, Object> details, String hash) {
         static AuditEventResponse from(AuditEvent e) {
-            return new AuditEventResponse(e.id, e.at, e.actor, e.action, e.target, e.outcome, e.source, e.details,
-                    e.hash == null ? null : HexFormat.of().formatHex(e.hash));
+            return new AuditEventResponse(e.id, e.seq, e.at, e.actor, e.action, e.target, e.outcome, e.source,
+                    e.details, e.hash == null ? null : HexFormat.of().formatHex(e.hash));
         }
     }
 
@@ -41,8 +41,14 @@ public class AuditResource {
     public record AuditPageResponse(List<AuditEventResponse> items, Long nextBefore) {
     }
 
-    /** Result of recomputing the chain: {@code brokenAt} is the first record that was altered or out of place. */
-    public record VerificationResponse(boolean valid, long checked, Long brokenAt) {
+    /**
+     * Result of recomputing the chain and comparing it with the signed checkpoints on Kafka: {@code brokenAt} is the
+     * first record that was altered or out of place (null when records are missing at the end), {@code reason} says
+     * what is wrong, {@code checkpointSeq} is the highest checkpointed record and {@code checkpoints} how many
+     * checkpoints were compared.
+     */
+    public record VerificationResponse(boolean valid, long checked, Long brokenAt, String reason, Long checkpointSeq,
+            int checkpoints) {
     }
 
     /** Newest first; filter by {@code action}; page with {@code before} (a record id). */
@@ -58,12 +64,13 @@ public class AuditResource {
         return new AuditPageResponse(items, items.size() == limit ? items.get(items.size() - 1).id() : null);
     }
 
-    /** Recomputes the tenant's hash chain from the first record. */
+    /** Recomputes the tenant's HMAC chain from the first record and checks it against its published checkpoints. */
     @GET
     @Path("/verify")
     @RolesAllowed(Roles.ADMIN)
     public VerificationResponse verify() {
         var result = audit.verify(caller.tenantId());
-        return new VerificationResponse(result.valid(), result.checked(), result.brokenAt());
+        return new VerificationResponse(result.valid(), result.checked(), result.brokenAt(), result.reason(),
+                result.checkpointSeq(), result.checkpoints());
     }
 }

@@ -23,6 +23,14 @@ public class AuditEvent extends PanacheEntityBase {
     @Column(name = "tenant_id", nullable = false, updatable = false)
     public String tenantId;
 
+    /** Position in the tenant's chain: 1, 2, 3, ... without gaps. */
+    @Column(nullable = false, updatable = false)
+    public long seq;
+
+    /** How {@link #hash} is computed: 1 unkeyed SHA-256 (rows before V13), 2 HMAC-SHA256, see {@link AuditChain}. */
+    @Column(name = "chain_version", nullable = false, updatable = false)
+    public short chainVersion;
+
     @Column(nullable = false, updatable = false)
     public Instant at;
 
@@ -45,11 +53,11 @@ public class AuditEvent extends PanacheEntityBase {
     @Column(updatable = false)
     public Map<String, Object> details;
 
-    /** Hash of the tenant's previous audit row (null for the first). */
+    /** Chain value of the tenant's previous audit row (null for the first). */
     @Column(name = "prev_hash", updatable = false)
     public byte[] prevHash;
 
-    /** SHA-256 over {@link #prevHash} and this row's content, see {@link AuditChain}. */
+    /** HMAC (or, for version 1, SHA-256) over {@link #prevHash} and this row's content, see {@link AuditChain}. */
     @Column(updatable = false)
     public byte[] hash;
 }

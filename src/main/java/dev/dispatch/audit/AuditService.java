@@ -1,41 +1,71 @@
 package dev.dispatch.audit;
 
+import dev.dispatch.messaging.AuditCheckpointConsumer;
+import dev.dispatch.messaging.AuditCheckpointEvent;
 import dev.dispatch.tenancy.Caller;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
+import java.security.MessageDigest;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import org.jboss.logging.Logger;
 
 /**
- * Appends audit records inside the caller's transaction, so an action and its record commit together, and chains
- * each tenant's records by hash. Appends of one tenant are serialised by a transaction-scoped advisory lock.
+ * Appends audit records inside the caller's transaction, so an action and its record commit together, chains each
+ * tenant's records by HMAC ({@link AuditChain}) and publishes the chain head as signed checkpoints on
+ * {@code dispatch.audit-checkpoints.v1} (every {@code dispatch.audit.checkpoint-every} records here, and by
+ * {@link AuditCheckpointer} within {@code dispatch.audit.checkpoint-interval}). Appends of one tenant are serialised by
+ * a transaction-scoped advisory lock; the head is read from {@code audit_head}, never from the rows themselves.
  */
 @ApplicationScoped
 public class AuditService {
-    private final EntityManager em;
+    private static final Logger LOG = Logger.getLogger(AuditService.class);
+    private static final HexFormat HEX = HexFormat.of();
 
-    public AuditService(EntityManager em) {
+    private final EntityManager em;
+    private final AuditKey key;
+    private final AuditConfig config;
+    private final Event<AuditCheckpointEvent> checkpoints;
+    private final AuditCheckpointConsumer published;
+
+    public AuditService(EntityManager em, AuditKey key, AuditConfig config, Event<AuditCheckpointEvent> checkpoints,
+            AuditCheckpointConsumer published) {
         this.em = em;
+        this.key = key;
+        this.config = config;
+        this.checkpoints = checkpoints;
+        this.published = published;
     }
 
-    /** Outcome of checking a tenant's chain: how many rows were checked and the first row that does not fit. */
-    public record Verification(boolean valid, long checked, Long brokenAt) {
+    /**
+     * Outcome of checking a tenant's chain: how many rows were checked, the first row that does not fit (null when
+     * the fault is missing rows at the end), why, and the highest published checkpoint that was compared.
+     */
+    public record Verification(boolean valid, long checked, Long brokenAt, String reason, Long checkpointSeq,
+            int checkpoints) {
     }
 
     /** Records {@code action} on {@code target} by the caller; {@code details} must not contain secrets. */
     @Transactional(Transactional.TxType.MANDATORY)
     public void record(Caller caller, String action, String target, String outcome, Map<String, Object> details) {
+        String tenant = caller.tenantId();
         em.createNativeQuery("select pg_advisory_xact_lock(hashtext('audit:' || :tenant))")
-                .setParameter("tenant", caller.tenantId()).getSingleResult();
-        List<?> last = em.createNativeQuery(
-                "select hash from audit_event where tenant_id = :tenant order by id desc limit 1")
-                .setParameter("tenant", caller.tenantId()).getResultList();
+                .setParameter("tenant", tenant).getSingleResult();
+        List<?> head = em.createNativeQuery(
+                "select seq, hash, checkpointed_seq from audit_head where tenant_id = :tenant for update")
+                .setParameter("tenant", tenant).getResultList();
+        Object[] last = head.isEmpty() ? null : (Object[]) head.get(0);
         AuditEvent event = new AuditEvent();
-        event.tenantId = caller.tenantId();
+        event.tenantId = tenant;
+        event.seq = last == null ? 1 : ((Number) last[0]).longValue() + 1;
+        event.chainVersion = AuditChain.KEYED;
         event.at = Instant.now().truncatedTo(ChronoUnit.MICROS);
         event.actor = caller.subject();
         event.action = action;
@@ -43,9 +73,67 @@ public class AuditService {
         event.outcome = outcome;
         event.source = caller.source();
         event.details = details;
-        event.prevHash = last.isEmpty() ? null : (byte[]) last.get(0);
-        event.hash = AuditChain.hash(event.prevHash, event);
+        event.prevHash = last == null ? null : (byte[]) last[1];
+        event.hash = AuditChain.value(key, event.prevHash, event);
         em.persist(event);
+        long checkpointed = last == null ? 0 : ((Number) last[2]).longValue();
+        boolean checkpointNow = event.seq - checkpointed >= config.checkpointEvery();
+        em.createNativeQuery("insert into audit_head (tenant_id, seq, hash, checkpointed_seq) "
+                        + "values (:tenant, :seq, :hash, :checkpointed) on conflict (tenant_id) do update set "
+                        + "seq = excluded.seq, hash = excluded.hash, checkpointed_seq = excluded.checkpointed_seq, "
+                        + "updated_at = now()")
+                .setParameter("tenant", tenant).setParameter("seq", event.seq).setParameter("hash", event.hash)
+                .setParameter("checkpointed", checkpointNow ? event.seq : checkpointed).executeUpdate();
+        if (checkpointNow) {
+            checkpoints.fire(checkpoint(tenant, event.seq, event.hash));
+        }
+    }
+
+    /**
+     * Publishes (through the outbox) a checkpoint of every tenant head that moved since its last one, at most
+     * {@code limit} of them; returns how many. One process at a time does this (the others return 0).
+     */
+    @Transactional
+    @SuppressWarnings("unchecked")
+    public int checkpointPending(int limit) {
+        Boolean locked = (Boolean) em.createNativeQuery(
+                "select pg_try_advisory_xact_lock(hashtext('dispatch-audit-checkpoint'))").getSingleResult();
+        if (!Boolean.TRUE.equals(locked)) {
+            return 0;
+        }
+        List<Object[]> heads = em.createNativeQuery("select tenant_id, seq, hash from audit_head "
+                        + "where seq > checkpointed_seq order by tenant_id limit :n for update skip locked")
+                .setParameter("n", limit).getResultList();
+        for (Object[] h : heads) {
+            long seq = ((Number) h[1]).longValue();
+            checkpoints.fire(checkpoint((String) h[0], seq, (byte[]) h[2]));
+            em.createNativeQuery("update audit_head set checkpointed_seq = :seq where tenant_id = :tenant")
+                    .setParameter("seq", seq).setParameter("tenant", h[0]).executeUpdate();
+        }
+        return heads.size();
+    }
+
+    private AuditCheckpointEvent checkpoint(String tenant, long seq, byte[] head) {
+        Instant at = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        return new AuditCheckpointEvent(tenant, seq, HEX.formatHex(head), at, HEX.formatHex(sign(tenant, seq,
+                HEX.formatHex(head), at)));
+    }
+
+    private byte[] sign(String tenant, long seq, String head, Instant at) {
+        return key.checkpointMac().doFinal(new AuditChain.Fields().add("dispatch-audit-checkpoint-v1").add(tenant)
+                .add(seq).add(head).add(at.getEpochSecond()).add(at.getNano()).bytes());
+    }
+
+    private boolean signatureValid(String tenant, AuditCheckpointEvent c) {
+        if (!tenant.equals(c.tenant()) || c.head() == null || c.at() == null || c.signature() == null) {
+            return false;
+        }
+        try {
+            return MessageDigest.isEqual(sign(c.tenant(), c.seq(), c.head(), c.at()),
+                    HEX.parseHex(c.signature()));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** The tenant's audit records, newest first, older than {@code beforeId} when given. */
@@ -69,29 +157,88 @@ public class AuditService {
         return query.setMaxResults(limit).getResultList();
     }
 
-    /** Recomputes the tenant's whole chain and reports the first row whose hash or link does not match. */
+    /**
+     * Checks the tenant's whole trail: reads its signed checkpoints from Kafka first (so each refers to rows committed
+     * before the rows are read), then recomputes the chain from the first row. Fails at the first row whose sequence,
+     * link or HMAC does not match, at a checkpointed row whose value differs from the checkpoint, or when a
+     * checkpoint (or {@code audit_head}) names a sequence beyond the last row: rows were deleted or truncated.
+     */
     @Transactional
     public Verification verify(String tenantId) {
+        List<AuditCheckpointEvent> read;
+        try {
+            read = published.read(tenantId, config.checkpointReadTimeout());
+        } catch (AuditCheckpointConsumer.UnavailableException e) {
+            return new Verification(false, 0, null, "checkpoints unavailable: " + e.getMessage(), null, 0);
+        }
+        TreeMap<Long, AuditCheckpointEvent> bySeq = new TreeMap<>();
+        int forged = 0;
+        for (AuditCheckpointEvent c : read) {
+            if (signatureValid(tenantId, c)) {
+                bySeq.put(c.seq(), c);
+            } else {
+                forged++;
+            }
+        }
+        if (forged > 0) {
+            LOG.warnf("audit verification of tenant %s ignored %d checkpoint(s) with an invalid signature", tenantId,
+                    forged);
+        }
+        Long checkpointSeq = bySeq.isEmpty() ? null : bySeq.lastKey();
+        int compared = bySeq.size();
+        List<?> head = em.createNativeQuery("select seq from audit_head where tenant_id = :tenant")
+                .setParameter("tenant", tenantId).getResultList();
+        long headSeq = head.isEmpty() ? 0 : ((Number) head.get(0)).longValue();
+
         byte[] previous = null;
         long checked = 0;
         long lastId = 0;
+        boolean keyedSeen = false;
         while (true) {
             List<AuditEvent> page = em.createQuery(
                     "select e from AuditEvent e where e.tenantId = :tenant and e.id > :after order by e.id",
                     AuditEvent.class)
                     .setParameter("tenant", tenantId).setParameter("after", lastId).setMaxResults(500).getResultList();
             if (page.isEmpty()) {
-                return new Verification(true, checked, null);
+                break;
             }
             for (AuditEvent e : page) {
-                if (!Arrays.equals(previous, e.prevHash) || !Arrays.equals(AuditChain.hash(previous, e), e.hash)) {
-                    return new Verification(false, checked, e.id);
+                String fault = null;
+                if (e.seq != checked + 1) {
+                    fault = "record " + (checked + 1) + " is missing (next is " + e.seq + ")";
+                } else if (e.chainVersion == AuditChain.LEGACY && keyedSeen) {
+                    fault = "unkeyed record after keyed ones";
+                } else if (e.chainVersion != AuditChain.LEGACY && e.chainVersion != AuditChain.KEYED) {
+                    fault = "unknown chain version " + e.chainVersion;
+                } else if (!Arrays.equals(previous, e.prevHash)) {
+                    fault = "record " + e.seq + " does not link to the previous one";
+                } else if (!Arrays.equals(AuditChain.value(key, previous, e), e.hash)) {
+                    fault = "record " + e.seq + " was altered";
+                } else {
+                    AuditCheckpointEvent c = bySeq.get(e.seq);
+                    if (c != null && !c.head().equals(HEX.formatHex(e.hash))) {
+                        fault = "record " + e.seq + " differs from its checkpoint of " + c.at();
+                    }
                 }
+                if (fault != null) {
+                    return new Verification(false, checked, e.id, fault, checkpointSeq, compared);
+                }
+                keyedSeen |= e.chainVersion == AuditChain.KEYED;
                 previous = e.hash;
                 checked++;
                 lastId = e.id;
             }
             em.clear();
         }
+        if (checkpointSeq != null && checkpointSeq > checked) {
+            return new Verification(false, checked, null, "records " + (checked + 1) + ".." + checkpointSeq
+                    + " are missing: checkpoint of " + bySeq.lastEntry().getValue().at() + " covers them", checkpointSeq,
+                    compared);
+        }
+        if (headSeq > checked) {
+            return new Verification(false, checked, null, "records " + (checked + 1) + ".." + headSeq
+                    + " are missing (audit_head)", checkpointSeq, compared);
+        }
+        return new Verification(true, checked, null, null, checkpointSeq, compared);
     }
 }

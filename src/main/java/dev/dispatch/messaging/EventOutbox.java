@@ -8,7 +8,7 @@ import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
 
 /**
- * Writes host results and job events into the {@code outbox} table inside the transaction that produced them, so
+ * Writes host results, job events and audit checkpoints into the {@code outbox} table inside the transaction that produced them, so
  * they are published exactly when that transaction commits, even if this process dies right after.
  */
 @ApplicationScoped
@@ -30,6 +30,12 @@ public class EventOutbox {
     void onJobEvent(@Observes JobEvent event) {
         insert(Topics.JOB_EVENTS, event.jobId() == null ? null : event.jobId().toString(), event.tenant(),
                 "dev.dispatch.job." + event.type(), event);
+    }
+
+    @Transactional
+    void onAuditCheckpoint(@Observes AuditCheckpointEvent checkpoint) {
+        insert(Topics.AUDIT_CHECKPOINTS, checkpoint.tenant(), checkpoint.tenant(), "dev.dispatch.audit.checkpoint",
+                checkpoint);
     }
 
     private void insert(String topic, String key, String tenant, String type, Object payload) {

@@ -27,7 +27,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Drains the {@code outbox} table to Kafka: host results on {@code dispatch.host-results.v1} (channel
- * {@code host-results}) and job events on {@code dispatch.job-events.v1} (channel {@code job-events}).
+ * {@code host-results}), job events on {@code dispatch.job-events.v1} (channel {@code job-events}) and audit
+ * checkpoints on {@code dispatch.audit-checkpoints.v1} (channel {@code audit-checkpoints}).
  *
  * <p>Any process drains, one at a time cluster-wide (a transaction-scoped advisory lock, held across the wait for
  * acknowledgements; the other processes skip their turn meanwhile). A batch is sent in id order and then exactly
@@ -62,9 +63,11 @@ public class OutboxPublisher {
 
     private final Emitter<String> hostResults;
     private final Emitter<String> jobEvents;
+    private final Emitter<String> auditCheckpoints;
     private final EntityManager em;
     private final Counter hostResultFailures;
     private final Counter jobEventFailures;
+    private final Counter auditCheckpointFailures;
     private final Map<String, Counter> parkedByTopic = new HashMap<>();
     private final AtomicLong parkedRows = new AtomicLong();
     private final MeterRegistry metrics;
@@ -78,15 +81,20 @@ public class OutboxPublisher {
     public OutboxPublisher(
             @Channel("host-results") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<String> hostResults,
             @Channel("job-events") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<String> jobEvents,
+            @Channel("audit-checkpoints") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER)
+            Emitter<String> auditCheckpoints,
             EntityManager em, MeterRegistry metrics) {
         this.hostResults = hostResults;
         this.jobEvents = jobEvents;
+        this.auditCheckpoints = auditCheckpoints;
         this.em = em;
         this.metrics = metrics;
         this.hostResultFailures = KafkaSend.failureCounter(metrics, Topics.HOST_RESULTS);
         this.jobEventFailures = KafkaSend.failureCounter(metrics, Topics.JOB_EVENTS);
+        this.auditCheckpointFailures = KafkaSend.failureCounter(metrics, Topics.AUDIT_CHECKPOINTS);
         parkedCounter(Topics.HOST_RESULTS);
         parkedCounter(Topics.JOB_EVENTS);
+        parkedCounter(Topics.AUDIT_CHECKPOINTS);
         Gauge.builder("dispatch.outbox.parked.rows", parkedRows, AtomicLong::get)
                 .description("outbox rows parked now because the broker refused them (all processes see the same)")
                 .register(metrics);
@@ -110,6 +118,10 @@ public class OutboxPublisher {
     }
 
     void afterJobEvent(@Observes(during = TransactionPhase.AFTER_SUCCESS) JobEvent event) {
+        wakeups.release();
+    }
+
+    void afterAuditCheckpoint(@Observes(during = TransactionPhase.AFTER_SUCCESS) AuditCheckpointEvent checkpoint) {
         wakeups.release();
     }
 
@@ -198,6 +210,10 @@ public class OutboxPublisher {
     }
 
     private CompletableFuture<Void> send(String topic, String payload, String key, String tenant, String type) {
+        if (Topics.AUDIT_CHECKPOINTS.equals(topic)) {
+            return KafkaSend.counted(KafkaSend.send(auditCheckpoints, payload, key, tenant, type),
+                    auditCheckpointFailures);
+        }
         boolean hostResult = Topics.HOST_RESULTS.equals(topic);
         return KafkaSend.counted(KafkaSend.send(hostResult ? hostResults : jobEvents, payload, key, tenant, type),
                 hostResult ? hostResultFailures : jobEventFailures);

@@ -12,6 +12,8 @@ public final class Topics {
     public static final String JOB_EVENTS = "dispatch.job-events.v1";
     /** Output chunks, keyed {@code jobId/host}, in {@code seq} order per host. */
     public static final String OUTPUT = "dispatch.output.v1";
+    /** Signed audit chain heads, keyed by tenant; audit verification reads them back. Never compacted. */
+    public static final String AUDIT_CHECKPOINTS = "dispatch.audit-checkpoints.v1";
 
     private Topics() {
     }

@@ -8,11 +8,10 @@ import static org.hamcrest.Matchers.hasItems;
 import dev.dispatch.testing.Fleet;
 import dev.dispatch.testing.Jobs;
 import dev.dispatch.testing.OpenSshHosts;
+import dev.dispatch.testing.TestServicesResource;
 import dev.dispatch.testing.Tenants;
-import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
-import jakarta.inject.Inject;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.List;
@@ -21,9 +20,6 @@ import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 class AuditTrailTest {
-    @Inject
-    AgroalDataSource db;
-
     @Test
     void recordsWhoDidWhatFromWhereWithoutSecrets() {
         Tenants tenant = Tenants.fresh();
@@ -56,7 +52,7 @@ class AuditTrailTest {
         given().auth().oauth2(tenant.admin()).get("/api/v1/audit/verify").then().statusCode(200)
                 .body("valid", equalTo(true)).body("checked", equalTo(4));
 
-        try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = TestServicesResource.ownerConnection(); Statement s = c.createStatement()) {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.executeUpdate(
                     "update audit_event set actor = 'mallory' where tenant_id = '" + tenant.id + "'"))
                     .hasMessageContaining("append-only");

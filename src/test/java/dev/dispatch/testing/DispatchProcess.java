@@ -47,9 +47,14 @@ public final class DispatchProcess implements AutoCloseable {
         Map<String, String> env = new HashMap<>();
         env.put("QUARKUS_DATASOURCE_JDBC_URL", config.get("quarkus.datasource.jdbc.url"));
         env.put("QUARKUS_DATASOURCE_USERNAME", config.get("quarkus.datasource.username"));
+        if (config.containsKey("quarkus.flyway.username")) {
+            env.put("QUARKUS_FLYWAY_USERNAME", config.get("quarkus.flyway.username"));
+            env.put("QUARKUS_FLYWAY_PASSWORD", config.get("quarkus.flyway.password"));
+        }
         env.put("KAFKA_BOOTSTRAP_SERVERS", config.get("kafka.bootstrap.servers"));
         env.put("MP_JWT_VERIFY_PUBLICKEY_LOCATION", config.get("mp.jwt.verify.publickey.location"));
         env.put("DISPATCH_CREDENTIALS_ENCRYPTION_KEY", "cHJvY2Vzcy10ZXN0LW9ubHkta2V5LTMyLWJ5dGVzLWw=");
+        env.put("DISPATCH_AUDIT_HMAC_KEY", "cHJvY2Vzcy10ZXN0LW9ubHktYXVkaXQta2V5LTMyLWJ5dGVz");
         env.put("DISPATCH_ROLE", role);
         env.put("DISPATCH_WORKER_ID", workerId);
         env.put("MP_MESSAGING_INCOMING_JOB_SUBMISSIONS_ENABLED", "false");

@@ -16,6 +16,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
  * Real services for {@code @QuarkusTest}s. The one switch is {@code test.services}: {@code local} (default;
@@ -26,6 +28,11 @@ import java.util.concurrent.TimeUnit;
 public class TestServicesResource implements QuarkusTestResourceLifecycleManager {
     /** Database recreated for each run; override with env DISPATCH_TEST_DB to run suites side by side. */
     public static final String DATABASE = System.getenv().getOrDefault("DISPATCH_TEST_DB", "dispatch_test");
+    /**
+     * The restricted role the service connects as in local mode (Flyway migrates as the owner); V13 grants it only
+     * what the service needs. Cluster-wide, created if missing, shared by suites running side by side.
+     */
+    public static final String APP_ROLE = "dispatch_app";
     private boolean startedKafka;
 
     @Override
@@ -38,7 +45,11 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
         String pgUser = System.getProperty("test.pg-user", "postgres");
         recreateDatabase("jdbc:postgresql://" + pgHost + "/postgres", pgUser);
         config.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://" + pgHost + "/" + DATABASE);
-        config.put("quarkus.datasource.username", pgUser);
+        config.put("quarkus.datasource.username", APP_ROLE);
+        config.put("quarkus.flyway.username", pgUser);
+        // Quarkus uses the Flyway credentials only when both are set; the local server trusts 127.0.0.1 anyway.
+        config.put("quarkus.flyway.password", System.getProperty("test.pg-password", "trust"));
+        config.put("quarkus.flyway.placeholders.app_role", APP_ROLE);
         config.put("kafka.bootstrap.servers", startKafka());
         return config;
     }
@@ -48,6 +59,21 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
         if (startedKafka) {
             run(List.of(kafkaScript().toString(), "stop"), 60);
         }
+    }
+
+    /**
+     * A connection to the suite's database as the schema owner (the Flyway user), for tests that play an insider
+     * with owner rights; the service's own datasource connects as {@link #APP_ROLE} in local mode.
+     */
+    public static Connection ownerConnection() throws SQLException {
+        Config config = ConfigProvider.getConfig();
+        String url = config.getOptionalValue("quarkus.flyway.jdbc-url", String.class)
+                .orElse(config.getValue("quarkus.datasource.jdbc.url", String.class));
+        String user = config.getOptionalValue("quarkus.flyway.username", String.class)
+                .orElse(config.getValue("quarkus.datasource.username", String.class));
+        String password = config.getOptionalValue("quarkus.flyway.password", String.class)
+                .or(() -> config.getOptionalValue("quarkus.datasource.password", String.class)).orElse(null);
+        return DriverManager.getConnection(url, user, password);
     }
 
     static String mode() {
@@ -88,6 +114,10 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
         try (Connection c = DriverManager.getConnection(adminUrl, user, null); Statement s = c.createStatement()) {
             s.execute("drop database if exists " + DATABASE + " with (force)");
             s.execute("create database " + DATABASE);
+            // Idempotent, and safe against a suite next door creating it at the same moment.
+            s.execute("do $$ begin if not exists (select 1 from pg_roles where rolname = '" + APP_ROLE + "') then"
+                    + " create role " + APP_ROLE + " login; end if;"
+                    + " exception when duplicate_object or unique_violation then null; end $$");
         } catch (SQLException e) {
             throw new IllegalStateException("PostgreSQL is not reachable at " + adminUrl + " as " + user
                     + " (start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start): "

@@ -32,6 +32,8 @@ import java.util.concurrent.TimeUnit;
  * user on disk. Where user namespaces are unavailable this fails early with advice instead.
  */
 final class Database {
+    /** The service's login role: not the owner, granted only what it needs by migration V13. */
+    static final String APP_ROLE = "dispatch_app";
     private static final String SUPERUSER = "postgres";
 
     private final LauncherOptions options;
@@ -124,6 +126,10 @@ final class Database {
         String admin = "jdbc:postgresql://" + options.pgHost() + ":" + options.pgPort() + "/postgres";
         try (Connection c = DriverManager.getConnection(admin, options.pgUser(), System.getenv("QUARKUS_DATASOURCE_PASSWORD"));
                 PreparedStatement exists = c.prepareStatement("select 1 from pg_database where datname = ?")) {
+            try (Statement role = c.createStatement()) {
+                role.execute("do $$ begin if not exists (select 1 from pg_roles where rolname = '" + APP_ROLE
+                        + "') then create role " + APP_ROLE + " login; end if; end $$");
+            }
             exists.setString(1, options.pgDatabase());
             try (ResultSet rs = exists.executeQuery()) {
                 if (rs.next()) {

@@ -48,6 +48,11 @@ final class DevTokens {
         return Files.readString(keys.resolve("credentials.key")).strip();
     }
 
+    /** The audit HMAC key created by {@link #init()}. */
+    String auditKey() throws IOException {
+        return Files.readString(keys.resolve("audit-hmac.key")).strip();
+    }
+
     /** The JWT verification key created by {@link #init()}. */
     Path publicKey() {
         return keys.resolve("jwt-public.pem");

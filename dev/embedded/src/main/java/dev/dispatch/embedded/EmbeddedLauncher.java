@@ -82,7 +82,12 @@ public final class EmbeddedLauncher {
 
             Map<String, String> env = new HashMap<>();
             env.put("QUARKUS_DATASOURCE_JDBC_URL", options.jdbcUrl());
-            env.put("QUARKUS_DATASOURCE_USERNAME", options.pgUser());
+            // The service connects as the restricted role (it cannot delete, update or truncate audit rows), Flyway
+            // as the owner; the local server trusts 127.0.0.1, so the Flyway password (Quarkus wants one) is unused.
+            env.put("QUARKUS_DATASOURCE_USERNAME", Database.APP_ROLE);
+            env.put("QUARKUS_FLYWAY_USERNAME", options.pgUser());
+            env.put("QUARKUS_FLYWAY_PASSWORD", System.getenv().getOrDefault("QUARKUS_DATASOURCE_PASSWORD", "trust"));
+            env.put("DISPATCH_AUDIT_HMAC_KEY", devTokens.auditKey());
             env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
             env.put("MP_JWT_VERIFY_PUBLICKEY_LOCATION", devTokens.publicKey().toString());
             env.put("DISPATCH_CREDENTIALS_ENCRYPTION_KEY", devTokens.credentialKey());
