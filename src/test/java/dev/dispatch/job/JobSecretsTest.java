@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.dispatch.intake.JobSecretsMigration;
 import dev.dispatch.testing.Fleet;
 import dev.dispatch.testing.Jobs;
 import dev.dispatch.testing.OpenSshHosts;
@@ -43,6 +44,9 @@ class JobSecretsTest {
 
     @Inject
     AgroalDataSource db;
+
+    @Inject
+    JobSecretsMigration migration;
 
     @Test
     void execSecretsAreNeverReturnedNorStoredInClearYetReachTheCommandAndItsRetry() throws Exception {
@@ -130,6 +134,41 @@ class JobSecretsTest {
         assertThat(job.getString("request.file.content.sha256")).isEqualTo(sha256(FILE_SECRET));
         assertNoSecret(get(tenant, "dispatch-operator", "/api/v1/jobs?kind=copy"));
         assertStoredSealed(jobId);
+    }
+
+    @Test
+    void aJobStoredWithClearSecretsBeforeV12IsShownRedactedSealedAtStartupAndRetried() throws Exception {
+        Tenants tenant = Tenants.fresh();
+        OpenSshHosts.Host host = Fleet.get().hosts().get(6);
+        tenant.registerHosts(List.of(host), Fleet.get().userPrivateKey());
+        String jobId = Jobs.submit(tenant, Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host.name())),
+                "command", "tr a-z A-Z; printf '%s\\n' \"$TOKEN\" | tr a-z A-Z", "input", "x"));
+        assertThat(Jobs.awaitFinished(tenant, jobId).getString("state")).isEqualTo("SUCCEEDED");
+        try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement("update job set request = "
+                + "request || jsonb_build_object('input', ?::text, 'env', jsonb_build_object('TOKEN', ?::text)), "
+                + "secrets = null, secret_digests = null where id = ?")) {
+            s.setString(1, INPUT_SECRET);
+            s.setString(2, ENV_SECRET);
+            s.setObject(3, UUID.fromString(jobId));
+            assertThat(s.executeUpdate()).isEqualTo(1);
+        }
+
+        String legacy = get(tenant, "dispatch-viewer", "/api/v1/jobs/" + jobId);
+        assertNoSecret(legacy);
+        assertThat(JsonPath.from(legacy).getString("request.input.sha256")).isEqualTo(sha256(INPUT_SECRET));
+        assertThat(JsonPath.from(legacy).getString("request.env.TOKEN.sha256")).isEqualTo(sha256(ENV_SECRET));
+
+        assertThat(migration.sealAll()).isPositive();
+        assertStoredSealed(jobId);
+        assertThat(get(tenant, "dispatch-viewer", "/api/v1/jobs/" + jobId)).isEqualTo(legacy);
+
+        String retryId = given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON)
+                .body(Map.of("states", List.of("SUCCEEDED"))).post("/api/v1/jobs/" + jobId + "/retry")
+                .then().statusCode(202).extract().path("id");
+        assertThat(Jobs.awaitFinished(tenant, retryId).getString("state")).isEqualTo("SUCCEEDED");
+        assertThat(Jobs.stdout(tenant, retryId, host.name()))
+                .isEqualTo(INPUT_SECRET.toUpperCase() + ENV_SECRET.toUpperCase() + "\n");
+        assertStoredSealed(retryId);
     }
 
     @Test
