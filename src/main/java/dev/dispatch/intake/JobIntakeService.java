@@ -160,8 +160,16 @@ public class JobIntakeService {
                 throw InvalidRequestException.of("states", "no run of job " + jobId + " ended in " + wanted);
             }
             // The secrets are opened here only to be validated and sealed again for the new job, never shown.
-            JobRequest r = original.secrets == null ? original.request : JobSecrets.fromJson(cipher.decrypt(
-                    original.secrets, JobSecrets.context(original.tenantId, original.id))).applyTo(original.request);
+            JobRequest r = original.request;
+            if (original.secrets != null) {
+                try {
+                    r = JobSecrets.fromJson(cipher.decrypt(original.secrets,
+                            JobSecrets.context(original.tenantId, original.id))).applyTo(r);
+                } catch (IllegalStateException e) {
+                    throw InvalidRequestException.of("job", "the secrets of job " + jobId + " cannot be opened ("
+                            + e.getMessage() + "); submit it again");
+                }
+            }
             JobRequest again = new JobRequest(r.kind(), new JobRequest.Targets(hosts, null, null), r.command(),
                     r.input(), r.env(), r.timeout(), r.parallelism(), r.batchSize(), r.maxFailures(), r.retries(),
                     r.file(), null, r.labels());
