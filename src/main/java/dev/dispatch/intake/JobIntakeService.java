@@ -4,6 +4,7 @@ import dev.dispatch.InvalidRequestException;
 import dev.dispatch.InvalidRequestException.Violation;
 import dev.dispatch.artifact.ArtifactService;
 import dev.dispatch.audit.AuditService;
+import dev.dispatch.inventory.CredentialCipher;
 import dev.dispatch.inventory.Host;
 import dev.dispatch.inventory.HostRepository;
 import dev.dispatch.inventory.InventoryService;
@@ -16,6 +17,7 @@ import dev.dispatch.messaging.JobEvent;
 import dev.dispatch.job.JobKind;
 import dev.dispatch.job.JobRepository;
 import dev.dispatch.job.JobRequest;
+import dev.dispatch.job.JobSecrets;
 import dev.dispatch.job.JobState;
 import dev.dispatch.job.RunState;
 import dev.dispatch.tenancy.Caller;
@@ -61,11 +63,13 @@ public class JobIntakeService {
     private final HostRunService runService;
     private final InventoryService inventory;
     private final ArtifactService artifacts;
+    private final CredentialCipher cipher;
 
     public JobIntakeService(IntakeConfig config, HostRepository hosts, JobRepository jobs, HostRunRepository runs,
             TenantService tenants, AuditService audit, Event<JobEvent> events, HostRunService runService,
-            InventoryService inventory, ArtifactService artifacts) {
+            InventoryService inventory, ArtifactService artifacts, CredentialCipher cipher) {
         this.artifacts = artifacts;
+        this.cipher = cipher;
         this.runService = runService;
         this.inventory = inventory;
         this.config = config;
@@ -155,7 +159,17 @@ public class JobIntakeService {
             if (hosts.isEmpty()) {
                 throw InvalidRequestException.of("states", "no run of job " + jobId + " ended in " + wanted);
             }
+            // The secrets are opened here only to be validated and sealed again for the new job, never shown.
             JobRequest r = original.request;
+            if (original.secrets != null) {
+                try {
+                    r = JobSecrets.fromJson(cipher.decrypt(original.secrets,
+                            JobSecrets.context(original.tenantId, original.id))).applyTo(r);
+                } catch (IllegalStateException e) {
+                    throw InvalidRequestException.of("job", "the secrets of job " + jobId + " cannot be opened ("
+                            + e.getMessage() + "); submit it again");
+                }
+            }
             JobRequest again = new JobRequest(r.kind(), new JobRequest.Targets(hosts, null, null), r.command(),
                     r.input(), r.env(), r.timeout(), r.parallelism(), r.batchSize(), r.maxFailures(), r.retries(),
                     r.file(), null, r.labels());
@@ -213,7 +227,12 @@ public class JobIntakeService {
         job.tenantId = caller.tenantId();
         job.kind = kind.wireName();
         job.state = JobState.QUEUED;
-        job.request = request;
+        JobSecrets secrets = JobSecrets.of(request);
+        job.request = JobSecrets.strip(request);
+        if (!secrets.isEmpty()) {
+            job.secrets = cipher.encrypt(secrets.toJson(), JobSecrets.context(job.tenantId, job.id));
+            job.secretDigests = secrets.digests();
+        }
         job.submittedBy = caller.subject();
         job.source = caller.source();
         job.idempotencyKey = request.idempotencyKey();

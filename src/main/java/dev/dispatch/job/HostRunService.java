@@ -98,7 +98,7 @@ public class HostRunService {
             }
             for (HostRun run : runs.list("id in ?1 order by ordinal", runIds)) {
                 claimed.add(new ClaimedRun(run.id, run.jobId, run.tenantId, run.hostName, run.attempt,
-                        JobKind.fromWire(job.kind), job.request, job.timeout(), job.submittedBy));
+                        JobKind.fromWire(job.kind), job.request, job.timeout(), job.submittedBy, job.secrets));
             }
         }
         return claimed;

@@ -35,6 +35,19 @@ public class Job extends PanacheEntityBase {
     @Column(nullable = false, updatable = false)
     public JobRequest request;
 
+    /**
+     * The request's secrets (see {@link JobSecrets}), sealed with the credentials' key bound to
+     * {@link JobSecrets#context}; null when it had none. {@link #request} never holds them (rows older than V12 may,
+     * until the startup migration seals them).
+     */
+    @Column(name = "secrets", updatable = false)
+    public byte[] secrets;
+
+    /** Sizes and SHA-256 of the secrets, what the API shows in their place; null when there are none. */
+    @JdbcTypeCode(SqlTypes.JSON)
+    @Column(name = "secret_digests", updatable = false)
+    public JobSecrets.Digests secretDigests;
+
     @Column(name = "submitted_by", nullable = false, updatable = false)
     public String submittedBy;
 

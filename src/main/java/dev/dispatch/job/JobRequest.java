@@ -32,6 +32,19 @@ public record JobRequest(
     /** The file of a copy, update, fetch or delete job. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record FileSpec(String path, String content, String artifact, String mode, Boolean backup) {
+        /** Without the inline content, which is secret (see {@link JobSecrets}). */
+        @Override
+        public String toString() {
+            return "FileSpec[path=" + path + ", artifact=" + artifact + ", mode=" + mode + ", backup=" + backup + "]";
+        }
+    }
+
+    /** Without input, env values and file content, which are secret (see {@link JobSecrets}). */
+    @Override
+    public String toString() {
+        return "JobRequest[kind=" + kind + ", targets=" + targets + ", command=" + command + ", env="
+                + (env == null ? null : env.keySet()) + ", file=" + file + ", idempotencyKey=" + idempotencyKey
+                + "]";
     }
 
     /** The same request with the given idempotency key (a header may supply it instead of the body). */

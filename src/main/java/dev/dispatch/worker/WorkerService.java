@@ -6,6 +6,7 @@ import dev.dispatch.DispatchConfig;
 import dev.dispatch.artifact.Artifact;
 import dev.dispatch.artifact.ArtifactService;
 import dev.dispatch.artifact.ArtifactWriter;
+import dev.dispatch.inventory.CredentialCipher;
 import dev.dispatch.inventory.InventoryService;
 import dev.dispatch.inventory.MissingJumpHostException;
 import dev.dispatch.job.ClaimedRun;
@@ -15,6 +16,7 @@ import dev.dispatch.job.RunLease;
 import dev.dispatch.messaging.JobEvent;
 import dev.dispatch.job.JobKind;
 import dev.dispatch.job.JobRequest;
+import dev.dispatch.job.JobSecrets;
 import dev.dispatch.job.RunResult;
 import dev.dispatch.job.RunState;
 import dev.dispatch.ssh.CommandRunner;
@@ -77,6 +79,7 @@ public class WorkerService {
     private final ArtifactService artifacts;
     private final OutputChunkPublisher chunks;
     private final RunDatabaseGate database;
+    private final CredentialCipher cipher;
     private final String workerId;
     private final Semaphore inFlightBytes;
     private final Semaphore wakeups = new Semaphore(0);
@@ -111,7 +114,8 @@ public class WorkerService {
 
     public WorkerService(WorkerConfig config, DispatchConfig dispatch, HostRunService runs, InventoryService inventory,
             CommandRunner runner, FileTransfer files, ArtifactService artifacts, OutputChunkPublisher chunks,
-            RunDatabaseGate database) {
+            RunDatabaseGate database, CredentialCipher cipher) {
+        this.cipher = cipher;
         this.config = config;
         this.database = database;
         this.files = files;
@@ -415,7 +419,15 @@ public class WorkerService {
         }
     }
 
-    private RunResult perform(ClaimedRun run, AtomicBoolean cancelled) {
+    private RunResult perform(ClaimedRun claimed, AtomicBoolean cancelled) {
+        ClaimedRun run;
+        try {
+            run = claimed.secrets() == null ? claimed : claimed.withRequest(JobSecrets.fromJson(cipher.decrypt(
+                    claimed.secrets(), JobSecrets.context(claimed.tenantId(), claimed.jobId()))).applyTo(claimed.request()));
+        } catch (IllegalStateException e) {
+            return RunResult.failedBeforeStart(RunState.FAILED, "the job's secrets cannot be opened: " + e.getMessage(),
+                    null, null, null);
+        }
         RunResult result = performOnHost(run, cancelled);
         // File kinds always say whether they changed the host; a run that never reached it changed nothing.
         return FILE_KINDS.contains(run.kind()) && result.changed() == null ? result.withChanged(false) : result;
