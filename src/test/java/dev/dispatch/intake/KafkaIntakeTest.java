@@ -130,8 +130,9 @@ class KafkaIntakeTest {
                     + "\"command\":\"true\",\"idempotencyKey\":\"k\\u0000\"}", operator));
             // Thousands of violations: detail plus original value would exceed the producer's 1 MiB request limit.
             StringBuilder many = new StringBuilder("{\"kind\":\"exec\",\"command\":\"true\",\"targets\":{\"hosts\":[");
-            for (int i = 0; i < 20_000; i++) {
-                many.append(i == 0 ? "" : ",").append("\"missing-host-").append(i).append('"');
+            String longName = "missing-host-" + "n".repeat(90) + "-";
+            for (int i = 0; i < 9_000; i++) {
+                many.append(i == 0 ? "" : ",").append('"').append(longName).append(i).append('"');
             }
             bad.add(message("huge-" + run, many.append("]}}").toString(), operator));
             bad.add(message("ok-" + run, valid, operator));

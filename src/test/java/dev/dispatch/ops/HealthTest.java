@@ -47,9 +47,12 @@ class HealthTest {
     @Test
     void livenessAndStartupDependOnNeitherPostgresNorKafka() {
         for (String probe : List.of("/q/health/live", "/q/health/started")) {
-            assertThat(checkNames(health(probe))).as(probe)
+            // kafka-intake is the one exception by design: it reports a dead intake consumer, not the broker's reach
+            // (KafkaIntakeTest holds it UP through a 65 s database outage; the chaos broker-down row through the broker's).
+            assertThat(checkNames(health(probe))).as(probe).filteredOn(name -> !name.equals("kafka-intake"))
                     .noneMatch(name -> name.matches("(?i).*(database|datasource|postgres|kafka|messaging).*"));
         }
+        assertThat(check(health("/q/health/live"), "kafka-intake")).containsEntry("status", "UP");
     }
 
     private static JsonPath health(String path) {
