@@ -92,4 +92,12 @@ public interface IntakeConfig {
      */
     @WithDefault("1h")
     Duration kafkaTokenGrace();
+
+    /**
+     * Kafka intake messages of one poll stored in one transaction (a group commit); a group that fails as a whole is
+     * stored one by one. Default 32; 1 stores each message in a transaction of its own.
+     */
+    @WithDefault("32")
+    @Min(1)
+    int kafkaGroupSize();
 }

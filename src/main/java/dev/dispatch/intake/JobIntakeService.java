@@ -100,6 +100,28 @@ public class JobIntakeService {
         }
     }
 
+    /**
+     * Submits several jobs in one transaction (a group commit: one commit, one turn of the tenant's audit chain lock
+     * for all of them), for Kafka intake's batches. A request that is invalid is refused alone, without touching the
+     * rest; any other failure rolls the whole group back and is thrown, so the caller can submit them one by one.
+     *
+     * @return per request, null when it is stored (or was already: same idempotency key), else why it was refused
+     */
+    public List<InvalidRequestException> submitGroup(List<Caller> callers, List<JobRequest> requests) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            List<InvalidRequestException> refused = new ArrayList<>(requests.size());
+            for (int i = 0; i < requests.size(); i++) {
+                try {
+                    create(callers.get(i), requests.get(i));
+                    refused.add(null);
+                } catch (InvalidRequestException e) {
+                    refused.add(e);
+                }
+            }
+            return refused;
+        });
+    }
+
     /** What a request would do, without doing it: the resolved hosts in run order and the batches. */
     public record Plan(String kind, List<String> hosts, int batches, int parallelism) {
     }

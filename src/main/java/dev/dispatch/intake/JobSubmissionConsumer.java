@@ -53,7 +53,7 @@ import org.jboss.logging.Logger;
  * and roles as REST, authenticated by the bearer token in the {@code authorization} header.
  *
  * <p>Records arrive in batches (one poll) and are handled side by side, at most {@code dispatch.intake.kafka-concurrency}
- * at once; the batch, and with it the offsets, is acknowledged once every record in it is durable: stored as a job,
+ * at once, in groups of {@code dispatch.intake.kafka-group-size} stored in one transaction each; the batch, and with it the offsets, is acknowledged once every record in it is durable: stored as a job,
  * or dead-lettered and acknowledged by the broker. A request that can never be stored (invalid, unauthenticated,
  * refused by the database as data, or failing for an unknown reason {@value #UNKNOWN_FAILURE_ATTEMPTS} times) is
  * dead-lettered with its reason. A failure of the database or the broker itself is never a reason: the consumer
@@ -82,6 +82,7 @@ public class JobSubmissionConsumer {
     private final MeterRegistry metrics;
     private final KafkaClientService kafka;
     private final Semaphore slots;
+    private final int groupSize;
     private final JWTAuthContextInfo withGrace;
     private final Duration tokenGrace;
     private final AtomicInteger waiting = new AtomicInteger();
@@ -102,6 +103,7 @@ public class JobSubmissionConsumer {
         this.metrics = metrics;
         this.kafka = kafka;
         this.slots = new Semaphore(config.kafkaConcurrency());
+        this.groupSize = config.kafkaGroupSize();
         this.tokenGrace = config.kafkaTokenGrace();
         this.withGrace = new JWTAuthContextInfo(jwtConfig);
         this.withGrace.setExpGracePeriodSecs((int) Math.min(Integer.MAX_VALUE,
@@ -118,12 +120,84 @@ public class JobSubmissionConsumer {
     @Incoming(CHANNEL)
     CompletionStage<Void> consume(ConsumerRecords<String, byte[]> batch) {
         List<CompletableFuture<Void>> done = new ArrayList<>(batch.count());
+        List<Submission> group = new ArrayList<>(groupSize);
         for (ConsumerRecord<String, byte[]> record : batch) {
             Submission submission = new Submission(record);
             done.add(submission.done);
-            work.execute(() -> attempt(submission));
+            group.add(submission);
+            if (group.size() == groupSize) {
+                List<Submission> full = group;
+                work.execute(() -> attemptGroup(full));
+                group = new ArrayList<>(groupSize);
+            }
+        }
+        if (!group.isEmpty()) {
+            List<Submission> rest = group;
+            work.execute(() -> attemptGroup(rest));
         }
         return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * Authenticates and parses a group of records, then stores the good ones in one transaction. Rejections, and
+     * every record of a group the database failed as a whole, continue one by one ({@link #attempt}).
+     */
+    private void attemptGroup(List<Submission> group) {
+        List<Submission> ready = new ArrayList<>(group.size());
+        for (Submission s : group) {
+            prepare(s);
+            if (s.request == null) {
+                work.execute(() -> attempt(s));
+            } else {
+                ready.add(s);
+            }
+        }
+        if (ready.size() < 2) {
+            ready.forEach(s -> work.execute(() -> attempt(s)));
+            return;
+        }
+        List<dev.dispatch.InvalidRequestException> refused;
+        try {
+            slots.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        try {
+            refused = intake.submitGroup(ready.stream().map(s -> s.caller).toList(),
+                    ready.stream().map(s -> s.request).toList());
+        } catch (RuntimeException e) {
+            LOG.debugf("a group of %d intake messages failed as a whole (%s); storing them one by one", ready.size(),
+                    DatabaseFailures.describe(e));
+            ready.forEach(s -> work.execute(() -> attempt(s)));
+            return;
+        } finally {
+            slots.release();
+        }
+        for (int i = 0; i < ready.size(); i++) {
+            Submission s = ready.get(i);
+            if (refused.get(i) == null) {
+                succeeded(s);
+            } else {
+                s.reject("validation", refused.get(i).getMessage());
+                work.execute(() -> attempt(s));
+            }
+        }
+    }
+
+    /** Authenticates and parses the record; sets either the caller and request, or the rejection. */
+    private void prepare(Submission s) {
+        try {
+            s.caller = authenticate(s.record, s.origin);
+            JobRequest request = parse(s.record.value());
+            s.request = request.idempotencyKey() == null
+                    ? request.withIdempotencyKey(dedupeKey(s.caller, s.record)) : request;
+        } catch (IntakeRejectedException e) {
+            s.reject(e.type(), e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.debugf(e, "preparing %s failed", s.origin);
+            s.request = null;
+        }
     }
 
     /** One record on its way to the job table or the dead-letter topic; retried from the step that failed. */
@@ -132,6 +206,7 @@ public class JobSubmissionConsumer {
         final String origin;
         final CompletableFuture<Void> done = new CompletableFuture<>();
         Caller caller;
+        JobRequest request;
         String rejectionType;
         String rejectionDetail;
         boolean rejectionRecorded;
@@ -190,12 +265,13 @@ public class JobSubmissionConsumer {
     /** Stores the job, or marks the submission rejected; throws what is worth another try. */
     private void decide(Submission s) {
         try {
-            s.caller = authenticate(s.record, s.origin);
-            JobRequest request = parse(s.record.value());
-            if (request.idempotencyKey() == null) {
-                request = request.withIdempotencyKey(dedupeKey(s.caller, s.record));
+            if (s.request == null) {
+                s.caller = authenticate(s.record, s.origin);
+                JobRequest request = parse(s.record.value());
+                s.request = request.idempotencyKey() == null
+                        ? request.withIdempotencyKey(dedupeKey(s.caller, s.record)) : request;
             }
-            intake.submit(s.caller, request, null);
+            intake.submit(s.caller, s.request, null);
         } catch (IntakeRejectedException e) {
             s.reject(e.type(), e.getMessage());
         } catch (InvalidRequestException e) {

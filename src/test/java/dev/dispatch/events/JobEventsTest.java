@@ -148,6 +148,42 @@ class JobEventsTest {
                 .then().statusCode(202);
     }
 
+    /** The test profile allows 4 streams per job (dispatch.events.max-subscribers-per-job); before, any number. */
+    @Test
+    void oneStreamMoreThanTheJobsLimitIsRefusedUntilOneCloses() throws Exception {
+        Tenants tenant = Tenants.fresh();
+        OpenSshHosts.Host host = Fleet.get().hosts().get(16);
+        tenant.registerHosts(List.of(host), Fleet.get().userPrivateKey());
+        String jobId = Jobs.submit(tenant, Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host.name())),
+                "command", "sleep 30"));
+        List<HttpResponse<Stream<String>>> streams = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                streams.add(open(tenant.token("dispatch-viewer"), jobId));
+                assertThat(streams.get(i).statusCode()).isEqualTo(200);
+            }
+            HttpResponse<Stream<String>> refused = open(tenant.token("dispatch-viewer"), jobId);
+            assertThat(refused.statusCode()).isEqualTo(429);
+            assertThat(refused.headers().firstValue("content-type").orElse("")).startsWith("application/problem+json");
+            assertThat(String.join("\n", refused.body().toList()))
+                    .contains("https://dispatch.dev/problems/too-many-subscribers")
+                    .contains("dispatch.events.max-subscribers-per-job = 4");
+            streams.remove(0).body().close();
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                HttpResponse<Stream<String>> again = open(tenant.token("dispatch-viewer"), jobId);
+                if (again.statusCode() == 200) {
+                    streams.add(again);
+                    return true;
+                }
+                again.body().close();
+                return false;
+            });
+        } finally {
+            streams.forEach(s -> s.body().close());
+            given().auth().oauth2(tenant.token("dispatch-operator")).post("/api/v1/jobs/" + jobId + "/cancel");
+        }
+    }
+
     private static double openStreams() {
         Matcher m = Pattern.compile("(?m)^dispatch_event_subscribers(?:\\{[^}]*})? (\\S+)$")
                 .matcher(Management.request().get("/q/metrics").then().statusCode(200).extract().asString());
