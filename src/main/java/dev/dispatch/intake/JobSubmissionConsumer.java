@@ -335,7 +335,7 @@ public class JobSubmissionConsumer {
     }
 
     private void recordRejection(Submission s) {
-        LOG.infof("intake message %s rejected (%s): %s", s.origin, s.rejectionType, s.rejectionDetail);
+        LOG.debugf("intake message %s rejected (%s): %s", s.origin, s.rejectionType, s.rejectionDetail);
         String key = readableIdempotencyKey(s.record.value());
         if (key != null) {
             events.fire(new JobEvent("rejected", null, s.caller == null ? null : s.caller.tenantId(), key, null, null,

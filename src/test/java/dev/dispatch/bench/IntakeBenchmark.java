@@ -93,7 +93,6 @@ class IntakeBenchmark {
         env.put("MP_MESSAGING_INCOMING_JOB_SUBMISSIONS_ENABLED", "true");
         env.put("MP_MESSAGING_INCOMING_JOB_SUBMISSIONS_TOPIC", topic);
         env.put("QUARKUS_LOG_LEVEL", "WARN");
-        env.put("QUARKUS_LOG_CATEGORY__DEV_DISPATCH_INTAKE__LEVEL", "DEBUG");
         return env;
     }
 
