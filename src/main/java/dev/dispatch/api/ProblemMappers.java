@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.dispatch.InvalidRequestException;
+import dev.dispatch.events.TooManySubscribersException;
 import dev.dispatch.artifact.ArtifactNotFoundException;
 import dev.dispatch.artifact.ArtifactTooLargeException;
 import dev.dispatch.inventory.CredentialInUseException;
@@ -54,7 +55,7 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
-    RestResponse<Problem> tooManySubscribers(dev.dispatch.events.TooManySubscribersException e) {
+    RestResponse<Problem> tooManySubscribers(TooManySubscribersException e) {
         RestResponse<Problem> r = Problem.response(429, "too-many-subscribers", "Too many event streams",
                 e.getMessage());
         r.getHeaders().putSingle("Retry-After", "5");

@@ -36,6 +36,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
@@ -156,7 +157,7 @@ public class JobSubmissionConsumer {
             ready.forEach(s -> work.execute(() -> attempt(s)));
             return;
         }
-        List<dev.dispatch.InvalidRequestException> refused;
+        List<InvalidRequestException> refused;
         try {
             slots.acquire();
         } catch (InterruptedException e) {
@@ -314,7 +315,7 @@ public class JobSubmissionConsumer {
         long backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(s.retries++, 10));
         try {
             timer.schedule(() -> work.execute(() -> attempt(s)), backoff, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+        } catch (RejectedExecutionException shuttingDown) {
             s.done.completeExceptionally(e);
         }
     }

@@ -3,6 +3,10 @@ package dev.dispatch.job;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -39,7 +43,7 @@ public class JobQueryService {
     @SuppressWarnings("unchecked")
     public Page list(String tenantId, Filter filter, String cursor, int limit) {
         StringBuilder sql = new StringBuilder("select id from job where tenant_id = :tenant");
-        Map<String, Object> params = new java.util.HashMap<>(Map.of("tenant", tenantId));
+        Map<String, Object> params = new HashMap<>(Map.of("tenant", tenantId));
         if (filter.state() != null) {
             sql.append(" and state = :state");
             params.put("state", filter.state().name());
@@ -76,7 +80,7 @@ public class JobQueryService {
         List<UUID> ids = query.getResultList();
         boolean more = ids.size() > limit;
         List<UUID> pageIds = more ? ids.subList(0, limit) : ids;
-        Map<UUID, Job> byId = new java.util.HashMap<>();
+        Map<UUID, Job> byId = new HashMap<>();
         if (!pageIds.isEmpty()) {
             jobs.list("id in ?1", pageIds).forEach(j -> byId.put(j.id, j));
         }
@@ -90,13 +94,13 @@ public class JobQueryService {
     /** Position after a row of the job list. */
     record Cursor(Instant createdAt, UUID id) {
         String encode() {
-            return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(
                     (createdAt.toString() + "|" + id).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
 
         static Cursor decode(String text) {
             try {
-                String[] parts = new String(java.util.Base64.getUrlDecoder().decode(text),
+                String[] parts = new String(Base64.getUrlDecoder().decode(text),
                         java.nio.charset.StandardCharsets.UTF_8).split("\\|");
                 return new Cursor(Instant.parse(parts[0]), UUID.fromString(parts[1]));
             } catch (RuntimeException e) {
@@ -133,7 +137,7 @@ public class JobQueryService {
     @Transactional
     public List<OutputGroupView> runsByOutput(String tenantId, String jobId, int perGroupBytes, long totalBytes) {
         List<OutputGroup> groups = runs.groupByOutput(find(tenantId, jobId).id);
-        List<OutputGroupView> views = new java.util.ArrayList<>(groups.size());
+        List<OutputGroupView> views = new ArrayList<>(groups.size());
         long left = totalBytes;
         for (OutputGroup g : groups) {
             int budget = (int) Math.min(perGroupBytes, left);
@@ -166,14 +170,14 @@ public class JobQueryService {
      * that left the queue, one query for the jobs, then one for their runs; unknown ids are left out.
      */
     @Transactional
-    public List<JobProgress> progress(java.util.Collection<UUID> jobIds) {
+    public List<JobProgress> progress(Collection<UUID> jobIds) {
         if (jobIds.isEmpty()) {
             return List.of();
         }
         List<Job> found = jobs.list("id in ?1", jobIds);
-        Map<UUID, List<HostRun>> byJob = new java.util.HashMap<>();
+        Map<UUID, List<HostRun>> byJob = new HashMap<>();
         runs.list("jobId in ?1 and state <> ?2 order by ordinal", jobIds, RunState.QUEUED)
-                .forEach(r -> byJob.computeIfAbsent(r.jobId, k -> new java.util.ArrayList<>()).add(r));
+                .forEach(r -> byJob.computeIfAbsent(r.jobId, k -> new ArrayList<>()).add(r));
         return found.stream().map(j -> new JobProgress(j.id, j, j.state.isTerminal() ? jobs.summary(j.id) : null,
                 byJob.getOrDefault(j.id, List.of()))).toList();
     }
