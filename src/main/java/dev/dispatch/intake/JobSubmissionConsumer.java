@@ -158,10 +158,7 @@ public class JobSubmissionConsumer {
             return;
         }
         List<InvalidRequestException> refused;
-        try {
-            slots.acquire();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (!acquireSlot()) {
             return;
         }
         try {
@@ -226,11 +223,19 @@ public class JobSubmissionConsumer {
         }
     }
 
-    private void attempt(Submission s) {
+    /** Waits for one of the {@code kafka-concurrency} slots; false when interrupted (shutting down). */
+    private boolean acquireSlot() {
         try {
             slots.acquire();
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private void attempt(Submission s) {
+        if (!acquireSlot()) {
             return;
         }
         try {
