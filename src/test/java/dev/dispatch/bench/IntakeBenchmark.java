@@ -41,6 +41,9 @@ import org.junit.jupiter.api.Test;
  */
 class IntakeBenchmark {
     private static final int MESSAGES = Integer.getInteger("bench.messages", 10000);
+    /** Which rows to run ({@code -Dbench.rows=malformed,good}); all by default. */
+    private static final List<String> ROWS = List.of(System.getProperty("bench.rows",
+            "malformed,invalid,poison,good,mixed").split(","));
     private static final String DLQ = "dispatch.job-requests.dlq.v1";
 
     @Test
@@ -61,17 +64,25 @@ class IntakeBenchmark {
             rows.add(String.format("| bare Kafka client: consume + forward, acks=all (baseline) | %8.0f | 1.00 | – |",
                     bare));
             String nonce = UUID.randomUUID().toString().substring(0, 8);
-            double malformed = deadLetterRate(config, token, "malformed-" + nonce, i -> "{not json " + i);
-            rows.add(row("malformed JSON → dead letter", malformed, bare));
-            double invalid = deadLetterRate(config, token, "invalid-" + nonce, i -> "{\"kind\":\"exec\",\"command\":"
-                    + "\"true\",\"targets\":{\"hosts\":[\"no-such-host-" + i + "\"]}}");
-            rows.add(row("valid JSON, unknown host (database lookup) → dead letter", invalid, bare));
-            double poison = deadLetterRate(config, token, "poison-" + nonce, i -> "{\"kind\":\"exec\",\"command\":"
-                    + "\"echo \\u0000\",\"targets\":{\"hosts\":[\"" + host + "\"]}}");
-            rows.add(row("NUL in command (poison pill) → dead letter", poison, bare));
-            double good = storedRate(config, token, tenant, "good-" + nonce, host);
-            rows.add(row("valid job → stored (job, host run, audit, outbox event)", good, bare));
-            long latency = goodAfterBad(config, token, tenant, "mixed-" + nonce, host);
+            if (ROWS.contains("malformed")) {
+                double malformed = deadLetterRate(config, token, "malformed-" + nonce, i -> "{not json " + i);
+                rows.add(row("malformed JSON → dead letter", malformed, bare));
+            }
+            if (ROWS.contains("invalid")) {
+                double invalid = deadLetterRate(config, token, "invalid-" + nonce, i -> "{\"kind\":\"exec\","
+                        + "\"command\":\"true\",\"targets\":{\"hosts\":[\"no-such-host-" + i + "\"]}}");
+                rows.add(row("valid JSON, unknown host (database lookup) → dead letter", invalid, bare));
+            }
+            if (ROWS.contains("poison")) {
+                double poison = deadLetterRate(config, token, "poison-" + nonce, i -> "{\"kind\":\"exec\","
+                        + "\"command\":\"echo \\u0000\",\"targets\":{\"hosts\":[\"" + host + "\"]}}");
+                rows.add(row("NUL in command (poison pill) → dead letter", poison, bare));
+            }
+            if (ROWS.contains("good")) {
+                double good = storedRate(config, token, tenant, "good-" + nonce, host);
+                rows.add(row("valid job → stored (job, host run, audit, outbox event)", good, bare));
+            }
+            long latency = ROWS.contains("mixed") ? goodAfterBad(config, token, tenant, "mixed-" + nonce, host) : -1;
             System.out.printf("%nIntake benchmark: %d messages per row, %d cores, one api-role process%n", MESSAGES,
                     Runtime.getRuntime().availableProcessors());
             System.out.println("| backlog | messages/s | ratio to baseline | |");
