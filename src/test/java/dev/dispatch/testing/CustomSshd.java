@@ -94,14 +94,14 @@ public final class CustomSshd implements AutoCloseable {
         Path log = work.resolve("sshd.log");
         List<String> command = new ArrayList<>();
         if (extraHosts.isEmpty()) {
-            command.addAll(List.of("/usr/sbin/sshd", "-D", "-e", "-f", configFile.toString()));
+            command.addAll(List.of(SshdBinary.path().toString(), "-D", "-e", "-f", configFile.toString()));
         } else {
             Path hosts = work.resolve("hosts");
             Files.writeString(hosts, Files.readString(Path.of("/etc/hosts")) + "\n" + String.join("\n", extraHosts)
                     + "\n");
             command.addAll(List.of("unshare", "-m", "--propagation", "private", "sh", "-c",
-                    "mount --bind \"$1\" /etc/hosts && exec /usr/sbin/sshd -D -e -f \"$2\"", "sh", hosts.toString(),
-                    configFile.toString()));
+                    "mount --bind \"$1\" /etc/hosts && exec \"$3\" -D -e -f \"$2\"", "sh", hosts.toString(),
+                    configFile.toString(), SshdBinary.path().toString()));
         }
         Process daemon = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))

@@ -1,7 +1,6 @@
 package dev.dispatch.testing;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 
@@ -41,9 +40,7 @@ public final class DatabaseOutage implements AutoCloseable {
     }
 
     private void admin(String... statements) {
-        String url = "jdbc:postgresql://" + System.getProperty("test.pg-host", "127.0.0.1:5432") + "/postgres";
-        try (Connection c = DriverManager.getConnection(url, System.getProperty("test.pg-user", "postgres"), null);
-                Statement s = c.createStatement()) {
+        try (Connection c = TestPostgres.admin("postgres"); Statement s = c.createStatement()) {
             for (String sql : statements) {
                 s.execute(sql);
             }

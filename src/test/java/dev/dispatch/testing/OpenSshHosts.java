@@ -73,7 +73,7 @@ public final class OpenSshHosts implements AutoCloseable {
         if (count < 1 || count > 254 * 254) {
             throw new IllegalArgumentException("count must be between 1 and " + (254 * 254) + ": " + count);
         }
-        Path sshd = findSshd();
+        Path sshd = SshdBinary.path();
         Path dir = Files.createDirectories(workDir).toAbsolutePath();
         ensurePrivilegeSeparationDirectory();
 
@@ -200,19 +200,7 @@ public final class OpenSshHosts implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------------------------------------
 
-    private static Path findSshd() {
-        Path standard = Path.of("/usr/sbin/sshd");
-        if (Files.isExecutable(standard)) {
-            return standard;
-        }
-        String found = findExecutable("sshd");
-        if (found == null) {
-            throw new IllegalStateException("OpenSSH sshd not found: install the Debian package openssh-server");
-        }
-        return Path.of(found); // sshd re-executes itself and therefore needs an absolute path
-    }
-
-    private static String findExecutable(String name) {
+    static String findExecutable(String name) {
         String path = System.getenv("PATH");
         List<String> dirs = new ArrayList<>(path == null ? List.of() : List.of(path.split(":")));
         dirs.addAll(List.of("/usr/sbin", "/usr/bin", "/sbin", "/bin"));

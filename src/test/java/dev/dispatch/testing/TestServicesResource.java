@@ -21,9 +21,14 @@ import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
  * Real services for {@code @QuarkusTest}s. The one switch is {@code test.services}: {@code local} (default;
- * the machine's PostgreSQL on 127.0.0.1:5432 with a fresh database, and the Kafka broker started by the project's
- * own {@code bin/kafka-local}), or {@code containers} (Quarkus Dev Services start both through Docker).
- * Either way it generates the RSA key pair that signs and verifies test tokens.
+ * PostgreSQL from {@link TestPostgres} - the machine's on 127.0.0.1:5432 if one listens, else an embedded one - with
+ * a fresh database, and the Kafka broker of the project's own {@code bin/kafka-local}), or {@code containers}
+ * (Quarkus Dev Services start both through Docker). Either way it generates the RSA key pair that signs and verifies
+ * test tokens.
+ *
+ * <p>PostgreSQL and Kafka live as long as the JVM: a Quarkus restart (a new test profile) reuses them. A broker this
+ * JVM started is stopped when the JVM exits; one that was already running (a developer's {@code bin/kafka-local
+ * start}) is left running.
  */
 public class TestServicesResource implements QuarkusTestResourceLifecycleManager {
     /** Database recreated for each run; override with env DISPATCH_TEST_DB to run suites side by side. */
@@ -33,7 +38,7 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
      * what the service needs. Cluster-wide, created if missing, shared by suites running side by side.
      */
     public static final String APP_ROLE = "dispatch_app";
-    private boolean startedKafka;
+    private static String kafkaBootstrap; // guarded by TestServicesResource.class
 
     @Override
     public Map<String, String> start() {
@@ -41,24 +46,21 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
         if (!"local".equals(mode())) {
             return config;
         }
-        String pgHost = System.getProperty("test.pg-host", "127.0.0.1:5432");
-        String pgUser = System.getProperty("test.pg-user", "postgres");
-        recreateDatabase("jdbc:postgresql://" + pgHost + "/postgres", pgUser);
-        config.put("quarkus.datasource.jdbc.url", "jdbc:postgresql://" + pgHost + "/" + DATABASE);
+        TestPostgres.Server pg = TestPostgres.server();
+        recreateDatabase(pg);
+        config.put("quarkus.datasource.jdbc.url", pg.jdbcUrl(DATABASE));
         config.put("quarkus.datasource.username", APP_ROLE);
-        config.put("quarkus.flyway.username", pgUser);
-        // Quarkus uses the Flyway credentials only when both are set; the local server trusts 127.0.0.1 anyway.
+        config.put("quarkus.flyway.username", pg.user());
+        // Quarkus uses the Flyway credentials only when both are set; both servers trust 127.0.0.1 anyway.
         config.put("quarkus.flyway.password", System.getProperty("test.pg-password", "trust"));
         config.put("quarkus.flyway.placeholders.app_role", APP_ROLE);
         config.put("kafka.bootstrap.servers", startKafka());
         return config;
     }
 
+    /** Nothing to do: PostgreSQL and Kafka outlive a Quarkus restart and are stopped when the JVM exits. */
     @Override
     public void stop() {
-        if (startedKafka) {
-            run(List.of(kafkaScript().toString(), "stop"), 60);
-        }
     }
 
     /**
@@ -110,8 +112,8 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
                 .encodeToString(der) + "\n-----END " + type + "-----\n";
     }
 
-    private static void recreateDatabase(String adminUrl, String user) {
-        try (Connection c = DriverManager.getConnection(adminUrl, user, null); Statement s = c.createStatement()) {
+    private static void recreateDatabase(TestPostgres.Server pg) {
+        try (Connection c = TestPostgres.admin("postgres"); Statement s = c.createStatement()) {
             s.execute("drop database if exists " + DATABASE + " with (force)");
             s.execute("create database " + DATABASE);
             // Idempotent, and safe against a suite next door creating it at the same moment.
@@ -119,22 +121,46 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
                     + " create role " + APP_ROLE + " login; end if;"
                     + " exception when duplicate_object or unique_violation then null; end $$");
         } catch (SQLException e) {
-            throw new IllegalStateException("PostgreSQL is not reachable at " + adminUrl + " as " + user
-                    + " (start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start): "
-                    + e.getMessage(), e);
+            throw new IllegalStateException("PostgreSQL is not reachable at " + pg.jdbcUrl("postgres") + " as "
+                    + pg.user() + (pg.embedded() ? "" : " (start it, or use the embedded one: -Dtest.pg=embedded)")
+                    + ": " + e.getMessage(), e);
         }
     }
 
-    private String startKafka() {
-        Path script = kafkaScript();
-        boolean running = run(List.of(script.toString(), "status"), 30).exitCode == 0;
-        Result start = run(List.of(script.toString(), "start"), 600);
+    /**
+     * Starts the broker once per JVM (bin/kafka-local downloads its jars through ./mvnw on first use). If it is not
+     * running and its ports (DISPATCH_KAFKA_PORT, default 9092, and the next one) are taken by something else, it
+     * runs on the first free pair from 19092 instead.
+     */
+    private static synchronized String startKafka() {
+        if (kafkaBootstrap != null) {
+            return kafkaBootstrap;
+        }
+        Map<String, String> env = new HashMap<>();
+        boolean running = run(List.of(kafkaScript().toString(), "status"), 30, env).exitCode == 0;
+        if (!running) {
+            int port = Integer.parseInt(System.getenv().getOrDefault("DISPATCH_KAFKA_PORT", "9092"));
+            if (TestPostgres.listens("127.0.0.1:" + port) || TestPostgres.listens("127.0.0.1:" + (port + 1))) {
+                int free = 19092;
+                while (TestPostgres.listens("127.0.0.1:" + free) || TestPostgres.listens("127.0.0.1:" + (free + 1))) {
+                    free += 2;
+                }
+                System.out.printf("TestServicesResource: Kafka port %d is taken; using %d%n", port, free);
+                env.put("DISPATCH_KAFKA_PORT", Integer.toString(free));
+                env.put("DISPATCH_KAFKA_CONTROLLER_PORT", Integer.toString(free + 1));
+            }
+        }
+        Result start = run(List.of(kafkaScript().toString(), "start"), 600, env);
         if (start.exitCode != 0) {
             throw new IllegalStateException("bin/kafka-local start failed:\n" + start.output);
         }
-        startedKafka = !running;
+        if (!running) {
+            Runtime.getRuntime().addShutdownHook(new Thread(
+                    () -> run(List.of(kafkaScript().toString(), "stop"), 60, env), "kafka-local-stop"));
+        }
         String[] lines = start.output.strip().split("\\R");
-        return lines[lines.length - 1].strip();
+        kafkaBootstrap = lines[lines.length - 1].strip();
+        return kafkaBootstrap;
     }
 
     private static Path kafkaScript() {
@@ -148,9 +174,11 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
     private record Result(int exitCode, String output) {
     }
 
-    private static Result run(List<String> command, int timeoutSeconds) {
+    private static Result run(List<String> command, int timeoutSeconds, Map<String, String> env) {
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+            builder.environment().putAll(env);
+            Process p = builder.start();
             byte[] out = p.getInputStream().readAllBytes();
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

@@ -7,6 +7,7 @@ import dev.dispatch.testing.Fleet;
 import dev.dispatch.testing.Jobs;
 import dev.dispatch.testing.OpenSshHosts;
 import dev.dispatch.testing.Tenants;
+import dev.dispatch.testing.TestPostgres;
 import dev.dispatch.testing.TestServicesResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -17,7 +18,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -54,9 +54,7 @@ class ConnectionReserveTest {
         String jobId;
         // Every fetched file is registered as an artifact; while the table is locked each registration waits in
         // PostgreSQL holding its connection, well past the lease.
-        try (Connection admin = DriverManager.getConnection("jdbc:postgresql://"
-                + System.getProperty("test.pg-host", "127.0.0.1:5432") + "/" + TestServicesResource.DATABASE,
-                System.getProperty("test.pg-user", "postgres"), null); Statement s = admin.createStatement()) {
+        try (Connection admin = TestPostgres.admin(TestServicesResource.DATABASE); Statement s = admin.createStatement()) {
             admin.setAutoCommit(false);
             s.execute("lock table artifact in share mode");
             jobId = Jobs.submit(tenant, Map.of("kind", "fetch",
