@@ -32,9 +32,11 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
@@ -87,6 +89,7 @@ public class JobSubmissionConsumer {
     private final JWTAuthContextInfo withGrace;
     private final Duration tokenGrace;
     private final AtomicInteger waiting = new AtomicInteger();
+    private final Map<String, Counter> deadLettered = new ConcurrentHashMap<>();
     private final ExecutorService work = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("intake-", 0).factory());
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
@@ -183,13 +186,21 @@ public class JobSubmissionConsumer {
         }
     }
 
-    /** Authenticates and parses the record; sets either the caller and request, or the rejection. */
+    /**
+     * Authenticates and parses the record into its caller and request (keyed by {@link #dedupeKey} when it names no
+     * idempotency key); throws {@link IntakeRejectedException} when it is not a request this caller may submit.
+     */
+    private void readRequest(Submission s) {
+        s.caller = authenticate(s.record, s.origin);
+        JobRequest request = parse(s.record.value());
+        s.request = request.idempotencyKey() == null
+                ? request.withIdempotencyKey(dedupeKey(s.caller, s.record)) : request;
+    }
+
+    /** {@link #readRequest}, keeping the rejection instead of throwing it; any other failure leaves no request. */
     private void prepare(Submission s) {
         try {
-            s.caller = authenticate(s.record, s.origin);
-            JobRequest request = parse(s.record.value());
-            s.request = request.idempotencyKey() == null
-                    ? request.withIdempotencyKey(dedupeKey(s.caller, s.record)) : request;
+            readRequest(s);
         } catch (IntakeRejectedException e) {
             s.reject(e.type(), e.getMessage());
         } catch (RuntimeException e) {
@@ -259,8 +270,9 @@ public class JobSubmissionConsumer {
         deadLetters.publish(s.record.key(), s.record.value(), s.rejectionType, s.rejectionDetail, s.origin)
                 .whenComplete((ok, e) -> {
                     if (e == null) {
-                        Counter.builder("dispatch.intake.dead.letters").description("Intake messages dead-lettered")
-                                .tag("type", s.rejectionType).register(metrics).increment();
+                        deadLettered.computeIfAbsent(s.rejectionType, type -> Counter.builder(
+                                "dispatch.intake.dead.letters").description("Intake messages dead-lettered")
+                                .tag("type", type).register(metrics)).increment();
                         succeeded(s);
                     } else {
                         retryLater(s, "dead-lettering", e);
@@ -272,10 +284,7 @@ public class JobSubmissionConsumer {
     private void decide(Submission s) {
         try {
             if (s.request == null) {
-                s.caller = authenticate(s.record, s.origin);
-                JobRequest request = parse(s.record.value());
-                s.request = request.idempotencyKey() == null
-                        ? request.withIdempotencyKey(dedupeKey(s.caller, s.record)) : request;
+                readRequest(s);
             }
             intake.submit(s.caller, s.request, null);
         } catch (IntakeRejectedException e) {
@@ -397,9 +406,11 @@ public class JobSubmissionConsumer {
         try {
             verified = jwt.parse(token, withGrace);
         } catch (ParseException e) {
-            throw new IntakeRejectedException(expiredBeyondGrace(token) ? "token-expired" : "unauthorized",
-                    expiredBeyondGrace(token) ? "the bearer token expired more than " + tokenGrace + " before the "
-                            + "message was consumed; send it again with a fresh token" : "the bearer token is not valid");
+            if (expiredBeyondGrace(token)) {
+                throw new IntakeRejectedException("token-expired", "the bearer token expired more than " + tokenGrace
+                        + " before the message was consumed; send it again with a fresh token");
+            }
+            throw new IntakeRejectedException("unauthorized", "the bearer token is not valid");
         }
         long expiresMillis = verified.getExpirationTime() * 1000;
         if (expiresMillis < record.timestamp()) {
