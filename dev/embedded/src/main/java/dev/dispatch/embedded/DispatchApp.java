@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** The packaged service ({@code target/quarkus-app/quarkus-run.jar}, role {@code all}) as a child process. */
+/** The packaged service ({@code service/target/quarkus-app/quarkus-run.jar}, role {@code all}) as a child process. */
 final class DispatchApp {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(45);
@@ -27,7 +27,7 @@ final class DispatchApp {
 
     /** Starts the service with {@code env} added to the launcher's environment; its log goes to this terminal. */
     static DispatchApp start(LauncherOptions options, Map<String, String> env, Lifecycle lifecycle) throws IOException {
-        Path jar = options.project().resolve("target/quarkus-app/quarkus-run.jar");
+        Path jar = options.project().resolve("service/target/quarkus-app/quarkus-run.jar");
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " is missing (bin/dispatch-local builds it with ./mvnw package)");
         }

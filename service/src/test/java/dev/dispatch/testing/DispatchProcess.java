@@ -23,7 +23,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
-/** The packaged service ({@code target/quarkus-app/quarkus-run.jar}) as a separate OS process, for crash tests. */
+/** The packaged service ({@code service/target/quarkus-app/quarkus-run.jar}) as a separate OS process, for crash tests. */
 public final class DispatchProcess implements AutoCloseable {
     private final String name;
     private final Process process;
@@ -106,7 +106,7 @@ public final class DispatchProcess implements AutoCloseable {
     /** Starts the jar with the given environment on a free HTTP port and waits until it reports ready. */
     public static DispatchProcess start(String name, Map<String, String> env) throws Exception {
         Path project = TestServicesResource.projectDir();
-        Path jar = project.resolve("target/quarkus-app/quarkus-run.jar");
+        Path jar = project.resolve("service/target/quarkus-app/quarkus-run.jar");
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " is missing: run the package phase first (./mvnw verify)");
         }

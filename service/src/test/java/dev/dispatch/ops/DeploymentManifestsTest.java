@@ -214,7 +214,7 @@ class DeploymentManifestsTest {
             walk.filter(Files::isRegularFile).forEach(files::add);
         }
         files.add(PROJECT.resolve("docker-compose.yml"));
-        files.add(PROJECT.resolve("src/main/docker/Dockerfile.jvm"));
+        files.add(PROJECT.resolve("service/src/main/docker/Dockerfile.jvm"));
         for (Path file : files) {
             assertThat(Files.readString(file)).as(file.toString())
                     .doesNotContainPattern("-----BEGIN [A-Z ]*PRIVATE KEY-----");
@@ -323,7 +323,7 @@ class DeploymentManifestsTest {
         assertThat(api.get("image")).isNotNull().isEqualTo(worker.get("image"));
         assertThat(at(api, "build", "context")).isEqualTo(".");
         assertThat(PROJECT.resolve((String) at(api, "build", "dockerfile")))
-                .isEqualTo(PROJECT.resolve("src/main/docker/Dockerfile.jvm")).isRegularFile();
+                .isEqualTo(PROJECT.resolve("service/src/main/docker/Dockerfile.jvm")).isRegularFile();
         assertThat(at(api, "environment", "DISPATCH_ROLE")).isEqualTo("api");
         assertThat(at(worker, "environment", "DISPATCH_ROLE")).isEqualTo("worker");
         assertThat(list(api.get("ports"))).contains("8080:8080");
@@ -362,7 +362,7 @@ class DeploymentManifestsTest {
 
     @Test
     void dispatchImageRunsJava21AsNonRootOn8080WithTheJvmAsPid1() throws IOException {
-        String dockerfile = Files.readString(PROJECT.resolve("src/main/docker/Dockerfile.jvm"));
+        String dockerfile = Files.readString(PROJECT.resolve("service/src/main/docker/Dockerfile.jvm"));
         assertThat(dockerfile).containsPattern("(?m)^FROM \\S*(temurin:21|openjdk-21)\\S*")
                 .containsPattern("(?m)^EXPOSE 8080$")
                 .contains("target/quarkus-app/lib/", "target/quarkus-app/app/", "target/quarkus-app/quarkus/")
