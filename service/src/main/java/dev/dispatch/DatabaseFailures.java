@@ -10,8 +10,7 @@ import java.sql.SQLTransientException;
  * write) and the Kafka intake (pause and retry instead of dead-lettering a good job).
  */
 public final class DatabaseFailures {
-    private DatabaseFailures() {
-    }
+    private DatabaseFailures() {}
 
     /** True if {@code failure} came from the database being unreachable, restarting or momentarily contended. */
     public static boolean isTransient(Throwable failure) {
@@ -21,8 +20,12 @@ public final class DatabaseFailures {
             }
             if (t instanceof SQLException sql) {
                 String state = sql.getSQLState();
-                if (state != null && (state.startsWith("08") || state.startsWith("57P") || state.startsWith("53")
-                        || state.equals("40001") || state.equals("40P01"))) {
+                if (state != null
+                        && (state.startsWith("08")
+                                || state.startsWith("57P")
+                                || state.startsWith("53")
+                                || state.equals("40001")
+                                || state.equals("40P01"))) {
                     return true;
                 }
                 String message = sql.getMessage() == null ? "" : sql.getMessage();
@@ -32,7 +35,8 @@ public final class DatabaseFailures {
                 }
             }
             String type = t.getClass().getSimpleName();
-            if (type.equals("JDBCConnectionException") || type.equals("ConnectException")
+            if (type.equals("JDBCConnectionException")
+                    || type.equals("ConnectException")
                     || type.equals("LockAcquisitionException")) {
                 return true;
             }

@@ -7,12 +7,15 @@ public class InvalidRequestException extends RuntimeException {
     private final transient List<Violation> violations;
 
     /** One broken rule: the field path (e.g. {@code targets.hosts[2]}) and a human message. */
-    public record Violation(String field, String message) {
-    }
+    public record Violation(String field, String message) {}
 
     public InvalidRequestException(List<Violation> violations) {
-        super(violations.size() + " invalid field(s): " + String.join("; ",
-                violations.stream().map(v -> v.field() + ": " + v.message()).toList()));
+        super(violations.size() + " invalid field(s): "
+                + String.join(
+                        "; ",
+                        violations.stream()
+                                .map(v -> v.field() + ": " + v.message())
+                                .toList()));
         this.violations = List.copyOf(violations);
     }
 

@@ -2,7 +2,9 @@ package dev.dispatch;
 
 /** What this process does: serve the API (and intake), run host runs, or both. */
 public enum Role {
-    API, WORKER, ALL;
+    API,
+    WORKER,
+    ALL;
 
     /** True if this process serves REST and intake. */
     public boolean servesApi() {

@@ -39,17 +39,21 @@ public class ArtifactResource {
     @Consumes(MediaType.APPLICATION_OCTET_STREAM)
     @Produces(MediaType.APPLICATION_JSON)
     @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
-    public RestResponse<ArtifactResponse> upload(InputStream body,
-            @HeaderParam(HttpHeaders.CONTENT_LENGTH) Long length, @Context UriInfo uri) {
+    public RestResponse<ArtifactResponse> upload(
+            InputStream body, @HeaderParam(HttpHeaders.CONTENT_LENGTH) Long length, @Context UriInfo uri) {
         var c = caller.caller();
         if (length != null && length > artifacts.maxSize()) {
             throw new ArtifactTooLargeException(artifacts.maxSize());
         }
         ArtifactService.Stored stored = artifacts.upload(c, body);
-        var location = uri.getBaseUriBuilder().path("api/v1/artifacts/{sha256}").build(stored.artifact().sha256());
+        var location = uri.getBaseUriBuilder()
+                .path("api/v1/artifacts/{sha256}")
+                .build(stored.artifact().sha256());
         ArtifactResponse response = ArtifactResponse.from(stored.artifact());
         return stored.created()
-                ? RestResponse.ResponseBuilder.<ArtifactResponse>created(location).entity(response).build()
+                ? RestResponse.ResponseBuilder.<ArtifactResponse>created(location)
+                        .entity(response)
+                        .build()
                 : RestResponse.ResponseBuilder.ok(response).location(location).build();
     }
 

@@ -29,17 +29,34 @@ public class AuditResource {
     }
 
     /** One audit record; {@code seq} is its place in the tenant's chain, {@code hash} its HMAC chain value. */
-    public record AuditEventResponse(long id, long seq, Instant at, String actor, String action, String target,
-            String outcome, String source, Map<String, Object> details, String hash) {
+    public record AuditEventResponse(
+            long id,
+            long seq,
+            Instant at,
+            String actor,
+            String action,
+            String target,
+            String outcome,
+            String source,
+            Map<String, Object> details,
+            String hash) {
         static AuditEventResponse from(AuditEvent e) {
-            return new AuditEventResponse(e.id, e.seq, e.at, e.actor, e.action, e.target, e.outcome, e.source,
-                    e.details, e.hash == null ? null : HexFormat.of().formatHex(e.hash));
+            return new AuditEventResponse(
+                    e.id,
+                    e.seq,
+                    e.at,
+                    e.actor,
+                    e.action,
+                    e.target,
+                    e.outcome,
+                    e.source,
+                    e.details,
+                    e.hash == null ? null : HexFormat.of().formatHex(e.hash));
         }
     }
 
     /** A page of audit records; pass {@code nextBefore} as {@code before} for older ones. */
-    public record AuditPageResponse(List<AuditEventResponse> items, Long nextBefore) {
-    }
+    public record AuditPageResponse(List<AuditEventResponse> items, Long nextBefore) {}
 
     /**
      * Result of recomputing the chain and comparing it with the signed checkpoints on Kafka: {@code brokenAt} is the
@@ -47,21 +64,24 @@ public class AuditResource {
      * what is wrong, {@code checkpointSeq} is the highest checkpointed record and {@code checkpoints} how many
      * checkpoints were compared.
      */
-    public record VerificationResponse(boolean valid, long checked, Long brokenAt, String reason, Long checkpointSeq,
-            int checkpoints) {
-    }
+    public record VerificationResponse(
+            boolean valid, long checked, Long brokenAt, String reason, Long checkpointSeq, int checkpoints) {}
 
     /** Newest first; filter by {@code action}; page with {@code before} (a record id). */
     @GET
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
-    public AuditPageResponse list(@QueryParam("action") String action, @QueryParam("before") Long before,
+    public AuditPageResponse list(
+            @QueryParam("action") String action,
+            @QueryParam("before") Long before,
             @QueryParam("limit") @DefaultValue("100") int limit) {
         if (limit < 1 || limit > 1000) {
             throw InvalidRequestException.of("limit", "must be between 1 and 1000");
         }
         List<AuditEventResponse> items = audit.list(caller.tenantId(), before, action, limit).stream()
-                .map(AuditEventResponse::from).toList();
-        return new AuditPageResponse(items, items.size() == limit ? items.get(items.size() - 1).id() : null);
+                .map(AuditEventResponse::from)
+                .toList();
+        return new AuditPageResponse(
+                items, items.size() == limit ? items.get(items.size() - 1).id() : null);
     }
 
     /** Recomputes the tenant's HMAC chain from the first record and checks it against its published checkpoints. */
@@ -70,7 +90,12 @@ public class AuditResource {
     @RolesAllowed(Roles.ADMIN)
     public VerificationResponse verify() {
         var result = audit.verify(caller.tenantId());
-        return new VerificationResponse(result.valid(), result.checked(), result.brokenAt(), result.reason(),
-                result.checkpointSeq(), result.checkpoints());
+        return new VerificationResponse(
+                result.valid(),
+                result.checked(),
+                result.brokenAt(),
+                result.reason(),
+                result.checkpointSeq(),
+                result.checkpoints());
     }
 }

@@ -21,7 +21,9 @@ public class CallerContext {
 
     /** The caller; throws when the token names no tenant. */
     public Caller caller() {
-        String address = request.remoteAddress() == null ? "unknown" : request.remoteAddress().hostAddress();
+        String address = request.remoteAddress() == null
+                ? "unknown"
+                : request.remoteAddress().hostAddress();
         return resolver.resolve(token, "rest:" + address);
     }
 

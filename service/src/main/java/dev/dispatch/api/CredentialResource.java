@@ -35,8 +35,8 @@ public class CredentialResource {
         if (body == null) {
             throw InvalidRequestException.of("body", "a credential body is required");
         }
-        return CredentialResponse.from(inventory.putCredential(caller.caller(), name, body.privateKey(),
-                body.passphrase()));
+        return CredentialResponse.from(
+                inventory.putCredential(caller.caller(), name, body.privateKey(), body.passphrase()));
     }
 
     /** Stores an unencrypted private key sent as the raw key file ({@code curl --data-binary @id_ed25519}). */
@@ -52,7 +52,9 @@ public class CredentialResource {
     @GET
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
     public List<CredentialResponse> list() {
-        return inventory.credentials(caller.tenantId()).stream().map(CredentialResponse::from).toList();
+        return inventory.credentials(caller.tenantId()).stream()
+                .map(CredentialResponse::from)
+                .toList();
     }
 
     /** Deletes a credential: 204; 404 if unknown; 409 {@code credential-in-use} while hosts refer to it. */

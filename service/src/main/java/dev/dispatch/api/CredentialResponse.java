@@ -9,7 +9,6 @@ import java.time.Instant;
 public record CredentialResponse(String name, String type, String fingerprint, Instant createdAt, Instant updatedAt) {
     /** Maps a credential's public facts. */
     public static CredentialResponse from(InventoryService.CredentialInfo info) {
-        return new CredentialResponse(info.name(), info.type(), info.fingerprint(), info.createdAt(),
-                info.updatedAt());
+        return new CredentialResponse(info.name(), info.type(), info.fingerprint(), info.createdAt(), info.updatedAt());
     }
 }

@@ -21,7 +21,8 @@ public class CustomMethodPathFilter {
         for (String path : PATHS) {
             String encoded = path.replace(":", "%3A");
             if (raw.equalsIgnoreCase(encoded)) {
-                context.setRequestUri(UriBuilder.fromUri(context.getUriInfo().getRequestUri()).replacePath(path)
+                context.setRequestUri(UriBuilder.fromUri(context.getUriInfo().getRequestUri())
+                        .replacePath(path)
                         .build());
                 return;
             }

@@ -31,7 +31,9 @@ public class GroupResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @RolesAllowed(Roles.ADMIN)
     public GroupResponse put(@PathParam("name") String name, PutGroupRequest body) {
-        return GroupResponse.from(inventory.putGroup(caller.caller(), name,
+        return GroupResponse.from(inventory.putGroup(
+                caller.caller(),
+                name,
                 body == null ? null : new InventoryService.GroupSpec(body.members(), body.selector())));
     }
 
@@ -40,7 +42,9 @@ public class GroupResource {
     @Path("/{name}")
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
     public GroupResponse get(@PathParam("name") String name) {
-        return inventory.group(caller.tenantId(), name).map(GroupResponse::from)
+        return inventory
+                .group(caller.tenantId(), name)
+                .map(GroupResponse::from)
                 .orElseThrow(() -> new ResourceNotFoundException("group " + name + " not found"));
     }
 
@@ -48,7 +52,9 @@ public class GroupResource {
     @GET
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
     public List<GroupResponse> list() {
-        return inventory.groups(caller.tenantId()).stream().map(GroupResponse::from).toList();
+        return inventory.groups(caller.tenantId()).stream()
+                .map(GroupResponse::from)
+                .toList();
     }
 
     /** Deletes a stored group (hosts keep their own {@code groups} lists): 204; 404 if no such group is stored. */

@@ -12,8 +12,14 @@ import java.util.Map;
  * members, selector or timestamps.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record GroupResponse(String name, boolean defined, List<String> members, Map<String, String> selector,
-        List<String> hosts, Instant createdAt, Instant updatedAt) {
+public record GroupResponse(
+        String name,
+        boolean defined,
+        List<String> members,
+        Map<String, String> selector,
+        List<String> hosts,
+        Instant createdAt,
+        Instant updatedAt) {
 
     /** Maps a resolved group. */
     public static GroupResponse from(InventoryService.ResolvedGroup g) {

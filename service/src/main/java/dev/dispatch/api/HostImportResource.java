@@ -33,7 +33,9 @@ public class HostImportResource {
     @POST
     @Consumes({"application/toml", "text/toml"})
     @RolesAllowed(Roles.ADMIN)
-    public ImportResponse toml(String body, @QueryParam("dryRun") @DefaultValue("false") boolean dryRun,
+    public ImportResponse toml(
+            String body,
+            @QueryParam("dryRun") @DefaultValue("false") boolean dryRun,
             @QueryParam("credential") String credential) {
         return run(Format.TOML, body, dryRun, credential);
     }
@@ -42,7 +44,9 @@ public class HostImportResource {
     @POST
     @Consumes({"application/yaml", "application/x-yaml", "text/yaml"})
     @RolesAllowed(Roles.ADMIN)
-    public ImportResponse yaml(String body, @QueryParam("dryRun") @DefaultValue("false") boolean dryRun,
+    public ImportResponse yaml(
+            String body,
+            @QueryParam("dryRun") @DefaultValue("false") boolean dryRun,
             @QueryParam("credential") String credential) {
         return run(Format.YAML, body, dryRun, credential);
     }
@@ -51,13 +55,15 @@ public class HostImportResource {
     @POST
     @Consumes({MediaType.TEXT_PLAIN, "text/x-ssh-config"})
     @RolesAllowed(Roles.ADMIN)
-    public ImportResponse sshConfig(String body, @QueryParam("dryRun") @DefaultValue("false") boolean dryRun,
+    public ImportResponse sshConfig(
+            String body,
+            @QueryParam("dryRun") @DefaultValue("false") boolean dryRun,
             @QueryParam("credential") String credential) {
         return run(Format.SSH_CONFIG, body, dryRun, credential);
     }
 
     private ImportResponse run(Format format, String body, boolean dryRun, String credential) {
-        return ImportResponse.from(imports.importHosts(caller.caller(), format, body, dryRun,
-                credential == null || credential.isEmpty() ? null : credential));
+        return ImportResponse.from(imports.importHosts(
+                caller.caller(), format, body, dryRun, credential == null || credential.isEmpty() ? null : credential));
     }
 }

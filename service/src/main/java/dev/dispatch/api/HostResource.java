@@ -38,9 +38,18 @@ public class HostResource {
         if (body == null) {
             throw InvalidRequestException.of("body", "a host body is required");
         }
-        return HostResponse.from(inventory.putHost(caller.caller(), name, new InventoryService.HostSpec(body.address(),
-                body.port(), body.user(), body.credential(), body.labels(), body.groups(), body.hostKeyPolicy(),
-                body.proxyJump())));
+        return HostResponse.from(inventory.putHost(
+                caller.caller(),
+                name,
+                new InventoryService.HostSpec(
+                        body.address(),
+                        body.port(),
+                        body.user(),
+                        body.credential(),
+                        body.labels(),
+                        body.groups(),
+                        body.hostKeyPolicy(),
+                        body.proxyJump())));
     }
 
     /** One host. */
@@ -48,7 +57,9 @@ public class HostResource {
     @Path("/{name}")
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
     public HostResponse get(@PathParam("name") String name) {
-        return inventory.host(caller.tenantId(), name).map(HostResponse::from)
+        return inventory
+                .host(caller.tenantId(), name)
+                .map(HostResponse::from)
                 .orElseThrow(() -> new HostNotFoundException(name));
     }
 
@@ -70,8 +81,13 @@ public class HostResource {
                 labels.put(key, eq < 0 ? null : l.substring(eq + 1));
             }
         }
-        return inventory.hosts(caller.tenantId(), new InventoryService.HostFilter(
-                group == null || group.isEmpty() ? null : group, labels)).stream().map(HostResponse::from).toList();
+        return inventory
+                .hosts(
+                        caller.tenantId(),
+                        new InventoryService.HostFilter(group == null || group.isEmpty() ? null : group, labels))
+                .stream()
+                .map(HostResponse::from)
+                .toList();
     }
 
     /**

@@ -7,12 +7,20 @@ import java.util.Map;
 
 /** An inventory host. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record HostResponse(String name, String address, int port, String user, String credential,
-        Map<String, String> labels, List<String> groups, String hostKeyPolicy, String proxyJump) {
+public record HostResponse(
+        String name,
+        String address,
+        int port,
+        String user,
+        String credential,
+        Map<String, String> labels,
+        List<String> groups,
+        String hostKeyPolicy,
+        String proxyJump) {
 
     /** Maps a host. */
     public static HostResponse from(Host h) {
-        return new HostResponse(h.name, h.address, h.port, h.user, h.credential, h.labels, h.groups, h.hostKeyPolicy,
-                h.proxyJump);
+        return new HostResponse(
+                h.name, h.address, h.port, h.user, h.credential, h.labels, h.groups, h.hostKeyPolicy, h.proxyJump);
     }
 }

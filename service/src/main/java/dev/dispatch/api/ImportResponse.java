@@ -9,12 +9,11 @@ import java.util.List;
  */
 public record ImportResponse(boolean dryRun, List<String> created, List<String> updated, Groups groups) {
     /** Group names created and updated. */
-    public record Groups(List<String> created, List<String> updated) {
-    }
+    public record Groups(List<String> created, List<String> updated) {}
 
     /** Maps an import result. */
     public static ImportResponse from(HostImportService.Result r) {
-        return new ImportResponse(r.dryRun(), r.created(), r.updated(),
-                new Groups(r.groupsCreated(), r.groupsUpdated()));
+        return new ImportResponse(
+                r.dryRun(), r.created(), r.updated(), new Groups(r.groupsCreated(), r.groupsUpdated()));
     }
 }

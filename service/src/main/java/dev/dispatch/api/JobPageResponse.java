@@ -5,5 +5,4 @@ import java.util.List;
 
 /** One page of the job list; {@code nextCursor} is absent on the last page. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record JobPageResponse(List<JobResponse> items, String nextCursor) {
-}
+public record JobPageResponse(List<JobResponse> items, String nextCursor) {}

@@ -1,9 +1,9 @@
 package dev.dispatch.api;
 
 import dev.dispatch.InvalidRequestException;
-import dev.dispatch.events.JobEventsService;
 import dev.dispatch.artifact.Artifact;
 import dev.dispatch.artifact.ArtifactService;
+import dev.dispatch.events.JobEventsService;
 import dev.dispatch.intake.JobIntakeService;
 import dev.dispatch.intake.SubmissionResult;
 import dev.dispatch.job.HostRun;
@@ -25,9 +25,9 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.UriInfo;
-import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
 import java.io.ByteArrayInputStream;
@@ -46,8 +46,13 @@ public class JobResource {
     private final ArtifactService artifacts;
     private final ApiConfig api;
 
-    public JobResource(JobIntakeService intake, JobQueryService queries, CallerContext caller,
-            JobEventsService events, ArtifactService artifacts, ApiConfig api) {
+    public JobResource(
+            JobIntakeService intake,
+            JobQueryService queries,
+            CallerContext caller,
+            JobEventsService events,
+            ArtifactService artifacts,
+            ApiConfig api) {
         this.api = api;
         this.artifacts = artifacts;
         this.intake = intake;
@@ -63,8 +68,11 @@ public class JobResource {
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
-    public RestResponse<?> submit(JobRequest request, @HeaderParam("Idempotency-Key") String key,
-            @QueryParam("dryRun") @DefaultValue("false") boolean dryRun, @Context UriInfo uri) {
+    public RestResponse<?> submit(
+            JobRequest request,
+            @HeaderParam("Idempotency-Key") String key,
+            @QueryParam("dryRun") @DefaultValue("false") boolean dryRun,
+            @Context UriInfo uri) {
         if (request == null) {
             throw InvalidRequestException.of("body", "a job request is required");
         }
@@ -85,7 +93,8 @@ public class JobResource {
             throw new JobAlreadyEndedException(id);
         }
         var view = queries.get(c.tenantId(), id);
-        return RestResponse.ResponseBuilder.accepted(JobResponse.from(view.job(), view.summary())).build();
+        return RestResponse.ResponseBuilder.accepted(JobResponse.from(view.job(), view.summary()))
+                .build();
     }
 
     /** Submits a new job over the hosts whose runs ended in the given states (default: all but SUCCEEDED). */
@@ -107,10 +116,15 @@ public class JobResource {
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
     @Blocking
     public Multi<OutboundSseEvent> events(@PathParam("id") String id, @Context Sse sse) {
-        return events.subscribe(caller.tenantId(), id).map(e -> e.isComment()
-                ? sse.newEventBuilder().comment(e.name()).build()
-                : sse.newEventBuilder().name(e.name()).id(e.id()).mediaType(MediaType.TEXT_PLAIN_TYPE)
-                        .data(String.class, e.data()).build());
+        return events.subscribe(caller.tenantId(), id)
+                .map(e -> e.isComment()
+                        ? sse.newEventBuilder().comment(e.name()).build()
+                        : sse.newEventBuilder()
+                                .name(e.name())
+                                .id(e.id())
+                                .mediaType(MediaType.TEXT_PLAIN_TYPE)
+                                .data(String.class, e.data())
+                                .build());
     }
 
     private RestResponse<JobResponse> accepted(String tenantId, SubmissionResult result, UriInfo uri) {
@@ -128,8 +142,12 @@ public class JobResource {
      */
     @GET
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
-    public JobPageResponse list(@QueryParam("state") String state, @QueryParam("kind") String kind,
-            @QueryParam("label") String label, @QueryParam("since") String since, @QueryParam("cursor") String cursor,
+    public JobPageResponse list(
+            @QueryParam("state") String state,
+            @QueryParam("kind") String kind,
+            @QueryParam("label") String label,
+            @QueryParam("since") String since,
+            @QueryParam("cursor") String cursor,
             @QueryParam("limit") @DefaultValue("50") int limit) {
         var violations = new java.util.ArrayList<InvalidRequestException.Violation>();
         JobState stateFilter = null;
@@ -154,9 +172,12 @@ public class JobResource {
         if (!violations.isEmpty()) {
             throw new InvalidRequestException(violations);
         }
-        var page = queries.list(caller.tenantId(), new JobQueryService.Filter(stateFilter, kind, label, sinceFilter),
-                cursor, limit);
-        return new JobPageResponse(page.jobs().stream().map(v -> JobResponse.from(v.job(), v.summary())).toList(),
+        var page = queries.list(
+                caller.tenantId(), new JobQueryService.Filter(stateFilter, kind, label, sinceFilter), cursor, limit);
+        return new JobPageResponse(
+                page.jobs().stream()
+                        .map(v -> JobResponse.from(v.job(), v.summary()))
+                        .toList(),
                 page.nextCursor());
     }
 
@@ -180,15 +201,20 @@ public class JobResource {
         if (groupBy != null) {
             return runGroups(id, groupBy);
         }
-        return queries.runs(caller.tenantId(), id).stream().map(HostRunResponse::from).toList();
+        return queries.runs(caller.tenantId(), id).stream()
+                .map(HostRunResponse::from)
+                .toList();
     }
 
     private List<RunGroupResponse> runGroups(String id, String groupBy) {
         if (!groupBy.equals("output")) {
             throw InvalidRequestException.of("groupBy", "must be output");
         }
-        return queries.runsByOutput(caller.tenantId(), id, api.groupedOutputBytes(), api.groupedOutputTotalBytes())
-                .stream().map(RunGroupResponse::from).toList();
+        return queries
+                .runsByOutput(caller.tenantId(), id, api.groupedOutputBytes(), api.groupedOutputTotalBytes())
+                .stream()
+                .map(RunGroupResponse::from)
+                .toList();
     }
 
     /**
@@ -201,7 +227,9 @@ public class JobResource {
     // One fixed type, so the stream writer is chosen at build time; the fetch branch sets its own Content-Type.
     @Produces("text/plain;charset=utf-8")
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
-    public RestResponse<InputStream> output(@PathParam("id") String id, @PathParam("host") String host,
+    public RestResponse<InputStream> output(
+            @PathParam("id") String id,
+            @PathParam("host") String host,
             @QueryParam("stream") @DefaultValue("stdout") String stream) {
         if (!stream.equals("stdout") && !stream.equals("stderr")) {
             throw InvalidRequestException.of("stream", "must be stdout or stderr");
@@ -210,15 +238,16 @@ public class JobResource {
         if (JobKind.FETCH.wireName().equals(queries.get(tenantId, id).job().kind)) {
             HostRun run = queries.run(tenantId, id, host);
             if (run.artifactSha256 == null) {
-                throw new ResourceNotFoundException("no file was fetched from " + host + " (the run is " + run.state
-                        + ")");
+                throw new ResourceNotFoundException(
+                        "no file was fetched from " + host + " (the run is " + run.state + ")");
             }
             Artifact file = artifacts.get(tenantId, run.artifactSha256);
             return RestResponse.ResponseBuilder.ok(artifacts.open(file), MediaType.APPLICATION_OCTET_STREAM_TYPE)
                     .header("Content-Length", file.size())
                     .build();
         }
-        byte[] data = queries.output(caller.tenantId(), id, host, stream).map((RunOutput o) -> o.data)
+        byte[] data = queries.output(caller.tenantId(), id, host, stream)
+                .map((RunOutput o) -> o.data)
                 .orElse(new byte[0]);
         return RestResponse.ResponseBuilder.<InputStream>ok(new ByteArrayInputStream(data), "text/plain;charset=utf-8")
                 .build();

@@ -44,8 +44,8 @@ public class KnownHostResource {
     @Consumes(MediaType.TEXT_PLAIN)
     @RolesAllowed(Roles.ADMIN)
     public KnownHostsResponse putText(@PathParam("host") String host, String lines) {
-        return KnownHostsResponse.from(host, inventory.putKnownHosts(caller.caller(), host,
-                lines == null ? List.of() : List.of(lines)));
+        return KnownHostsResponse.from(
+                host, inventory.putKnownHosts(caller.caller(), host, lines == null ? List.of() : List.of(lines)));
     }
 
     /** The host's keys. */
@@ -61,7 +61,8 @@ public class KnownHostResource {
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
     public List<KnownHostsResponse> list() {
         return inventory.knownHosts(caller.tenantId()).entrySet().stream()
-                .map(e -> KnownHostsResponse.from(e.getKey(), e.getValue())).toList();
+                .map(e -> KnownHostsResponse.from(e.getKey(), e.getValue()))
+                .toList();
     }
 
     /** Forgets every key of the host (connections to it fail until keys are stored again): 204; 404 if none. */

@@ -17,8 +17,8 @@ public record Problem(String type, String title, int status, String detail, List
     public static final String MEDIA_TYPE = "application/problem+json";
 
     /** A problem response with the given status, type slug, title and detail. */
-    public static RestResponse<Problem> response(int status, String slug, String title, String detail,
-            List<Violation> errors) {
+    public static RestResponse<Problem> response(
+            int status, String slug, String title, String detail, List<Violation> errors) {
         return RestResponse.ResponseBuilder.<Problem>create(status)
                 .entity(new Problem(TYPE_BASE + slug, title, status, detail, errors))
                 .type(MEDIA_TYPE)

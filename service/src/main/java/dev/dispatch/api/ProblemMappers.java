@@ -4,9 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.dispatch.InvalidRequestException;
-import dev.dispatch.events.TooManySubscribersException;
 import dev.dispatch.artifact.ArtifactNotFoundException;
 import dev.dispatch.artifact.ArtifactTooLargeException;
+import dev.dispatch.events.TooManySubscribersException;
 import dev.dispatch.inventory.CredentialInUseException;
 import dev.dispatch.job.HostRunNotFoundException;
 import dev.dispatch.job.JobNotFoundException;
@@ -56,8 +56,8 @@ public class ProblemMappers {
 
     @ServerExceptionMapper
     RestResponse<Problem> tooManySubscribers(TooManySubscribersException e) {
-        RestResponse<Problem> r = Problem.response(429, "too-many-subscribers", "Too many event streams",
-                e.getMessage());
+        RestResponse<Problem> r =
+                Problem.response(429, "too-many-subscribers", "Too many event streams", e.getMessage());
         r.getHeaders().putSingle("Retry-After", "5");
         return r;
     }
@@ -75,8 +75,8 @@ public class ProblemMappers {
     @ServerExceptionMapper
     RestResponse<InUseProblem> credentialInUse(CredentialInUseException e) {
         return RestResponse.ResponseBuilder.<InUseProblem>create(409)
-                .entity(new InUseProblem(Problem.TYPE_BASE + "credential-in-use", "Credential in use", 409,
-                        e.getMessage(), e.hosts()))
+                .entity(new InUseProblem(
+                        Problem.TYPE_BASE + "credential-in-use", "Credential in use", 409, e.getMessage(), e.hosts()))
                 .type(Problem.MEDIA_TYPE)
                 .build();
     }
@@ -93,8 +93,8 @@ public class ProblemMappers {
 
     @ServerExceptionMapper({UnauthorizedException.class, AuthenticationFailedException.class})
     RestResponse<Problem> unauthorized(RuntimeException e) {
-        RestResponse<Problem> r = Problem.response(401, "unauthorized", "Authentication required",
-                "a valid bearer token is required");
+        RestResponse<Problem> r =
+                Problem.response(401, "unauthorized", "Authentication required", "a valid bearer token is required");
         r.getHeaders().putSingle("WWW-Authenticate", "Bearer");
         return r;
     }
@@ -134,16 +134,22 @@ public class ProblemMappers {
     private static RestResponse<Problem> malformedBody(JsonProcessingException e) {
         String where = "";
         if (e instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
-            where = " at '" + mapping.getPath().stream()
-                    .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
-                    .collect(Collectors.joining(".")).replace(".[", "[") + "'";
+            where = " at '"
+                    + mapping.getPath().stream()
+                            .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+                            .collect(Collectors.joining("."))
+                            .replace(".[", "[")
+                    + "'";
         }
         String reason = e.getOriginalMessage() == null ? "unreadable JSON" : e.getOriginalMessage();
         int cut = reason.indexOf(" (class ");
         if (cut > 0) {
             reason = reason.substring(0, cut);
         }
-        return Problem.response(400, "malformed-body", "Malformed JSON body", "the body is not valid" + where + ": "
-                + reason.replaceAll("[\\r\\n]+", " "));
+        return Problem.response(
+                400,
+                "malformed-body",
+                "Malformed JSON body",
+                "the body is not valid" + where + ": " + reason.replaceAll("[\\r\\n]+", " "));
     }
 }

@@ -44,8 +44,10 @@ public class RequestSizeFilter implements ReaderInterceptor {
             byte[] buffer = new byte[16384];
             for (int n; (n = in.read(buffer)) >= 0; ) {
                 if (body.size() + n > max) {
-                    throw new RequestTooLargeException("the body has more than " + max + " bytes; at most " + max
-                            + " are accepted here (large files go to " + ARTIFACTS + ")", max);
+                    throw new RequestTooLargeException(
+                            "the body has more than " + max + " bytes; at most " + max
+                                    + " are accepted here (large files go to " + ARTIFACTS + ")",
+                            max);
                 }
                 body.write(buffer, 0, n);
             }
@@ -68,8 +70,14 @@ public class RequestSizeFilter implements ReaderInterceptor {
         if (isArtifactUpload(context.getUriInfo().getRequestUri().getRawPath())) {
             return null;
         }
-        return Problem.response(413, "request-too-large", "Request too large", "the body has " + length
-                + " bytes; at most " + config.maxRequestBytes() + " are accepted here (large files go to "
-                + ARTIFACTS + ")").toResponse();
+        return Problem.response(
+                        413,
+                        "request-too-large",
+                        "Request too large",
+                        "the body has " + length
+                                + " bytes; at most " + config.maxRequestBytes()
+                                + " are accepted here (large files go to "
+                                + ARTIFACTS + ")")
+                .toResponse();
     }
 }

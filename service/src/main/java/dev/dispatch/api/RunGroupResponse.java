@@ -13,8 +13,16 @@ import java.util.List;
  * answer; {@code stdoutPartial} says it is not all of it ({@code GET /jobs/{id}/runs/{host}/output} has the rest).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record RunGroupResponse(List<String> hosts, int count, RunState state, Integer exitCode, String exitSignal,
-        String stdout, Long stdoutBytes, Boolean truncated, Boolean stdoutPartial) {
+public record RunGroupResponse(
+        List<String> hosts,
+        int count,
+        RunState state,
+        Integer exitCode,
+        String exitSignal,
+        String stdout,
+        Long stdoutBytes,
+        Boolean truncated,
+        Boolean stdoutPartial) {
 
     /** Maps a group; stdout is decoded as UTF-8 (invalid bytes become U+FFFD). */
     public static RunGroupResponse from(JobQueryService.OutputGroupView view) {
@@ -22,7 +30,15 @@ public record RunGroupResponse(List<String> hosts, int count, RunState state, In
         if (!g.state().isTerminal()) {
             return new RunGroupResponse(g.hosts(), g.count(), g.state(), null, null, null, null, null, null);
         }
-        return new RunGroupResponse(g.hosts(), g.count(), g.state(), g.exitCode(), g.exitSignal(),
-                new String(view.stdout(), StandardCharsets.UTF_8), g.stdoutBytes(), g.truncated(), view.partial());
+        return new RunGroupResponse(
+                g.hosts(),
+                g.count(),
+                g.state(),
+                g.exitCode(),
+                g.exitSignal(),
+                new String(view.stdout(), StandardCharsets.UTF_8),
+                g.stdoutBytes(),
+                g.truncated(),
+                view.partial());
     }
 }

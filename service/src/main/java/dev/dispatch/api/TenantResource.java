@@ -25,8 +25,7 @@ public class TenantResource {
     }
 
     /** Body of {@code PUT /tenant}; an omitted field keeps its value. */
-    public record PutTenantRequest(String hostKeyPolicy, Boolean allowHostKeyPolicyOff) {
-    }
+    public record PutTenantRequest(String hostKeyPolicy, Boolean allowHostKeyPolicyOff) {}
 
     /** The tenant's settings. */
     public record TenantResponse(String tenant, String hostKeyPolicy, boolean allowHostKeyPolicyOff) {
@@ -50,7 +49,8 @@ public class TenantResource {
         if (body == null) {
             throw InvalidRequestException.of("body", "a settings body is required");
         }
-        return TenantResponse.from(caller.tenantId(),
+        return TenantResponse.from(
+                caller.tenantId(),
                 inventory.putTenantSettings(caller.caller(), body.hostKeyPolicy(), body.allowHostKeyPolicyOff()));
     }
 }

@@ -10,5 +10,4 @@ import java.util.UUID;
  * @param sha256 lower-case hex SHA-256 of the content
  * @param size content length in bytes
  */
-public record Artifact(UUID id, String tenantId, String sha256, long size, Instant createdAt) {
-}
+public record Artifact(UUID id, String tenantId, String sha256, long size, Instant createdAt) {}

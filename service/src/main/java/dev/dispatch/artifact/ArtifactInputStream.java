@@ -51,8 +51,8 @@ final class ArtifactInputStream extends InputStream {
                 return false;
             }
             try (Connection c = dataSource.getConnection();
-                    PreparedStatement s = c.prepareStatement(
-                            "select data from artifact_chunk where artifact_id = ? and seq = ?")) {
+                    PreparedStatement s =
+                            c.prepareStatement("select data from artifact_chunk where artifact_id = ? and seq = ?")) {
                 s.setObject(1, artifact.id());
                 s.setInt(2, seq);
                 try (ResultSet rs = s.executeQuery()) {

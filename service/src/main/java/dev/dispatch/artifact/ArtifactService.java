@@ -48,8 +48,7 @@ public class ArtifactService {
     }
 
     /** A stored artifact and whether this call created it (false: the tenant already had that content). */
-    public record Stored(Artifact artifact, boolean created) {
-    }
+    public record Stored(Artifact artifact, boolean created) {}
 
     /** True when {@code sha256} is 64 hex digits (either case). */
     public static boolean isSha256(String sha256) {
@@ -123,8 +122,12 @@ public class ArtifactService {
                 Map<String, Object> details = new LinkedHashMap<>();
                 details.put("size", artifact.size());
                 details.put("created", created);
-                audit.record(caller, "artifact.upload", "artifact/" + artifact.sha256(), created ? "created"
-                        : "exists", details);
+                audit.record(
+                        caller,
+                        "artifact.upload",
+                        "artifact/" + artifact.sha256(),
+                        created ? "created" : "exists",
+                        details);
             }
             return new Stored(artifact, created);
         });
@@ -138,8 +141,8 @@ public class ArtifactService {
             return Optional.empty();
         }
         try (Connection c = dataSource.getConnection();
-                PreparedStatement s = c.prepareStatement("select id, size, created_at from artifact "
-                        + "where tenant_id = ? and sha256 = ?")) {
+                PreparedStatement s = c.prepareStatement(
+                        "select id, size, created_at from artifact " + "where tenant_id = ? and sha256 = ?")) {
             s.setString(1, tenantId);
             s.setString(2, sha256.toLowerCase(Locale.ROOT));
             try (ResultSet rs = s.executeQuery()) {
@@ -147,8 +150,12 @@ public class ArtifactService {
                     return Optional.empty();
                 }
                 Timestamp at = rs.getTimestamp(3);
-                return Optional.of(new Artifact(rs.getObject(1, UUID.class), tenantId,
-                        sha256.toLowerCase(Locale.ROOT), rs.getLong(2), at.toInstant()));
+                return Optional.of(new Artifact(
+                        rs.getObject(1, UUID.class),
+                        tenantId,
+                        sha256.toLowerCase(Locale.ROOT),
+                        rs.getLong(2),
+                        at.toInstant()));
             }
         } catch (SQLException e) {
             throw new IllegalStateException("cannot look up artifact: " + e.getMessage(), e);

@@ -106,13 +106,12 @@ public final class ArtifactWriter extends OutputStream {
     }
 
     /** Staged content: chunk rows under {@code id}, not yet an artifact. */
-    record Staged(UUID id, String sha256, long size) {
-    }
+    record Staged(UUID id, String sha256, long size) {}
 
     private void flushChunk() throws IOException {
         try (Connection c = dataSource.getConnection();
-                PreparedStatement s = c.prepareStatement(
-                        "insert into artifact_chunk (artifact_id, seq, data) values (?, ?, ?)")) {
+                PreparedStatement s =
+                        c.prepareStatement("insert into artifact_chunk (artifact_id, seq, data) values (?, ?, ?)")) {
             s.setObject(1, id);
             s.setInt(2, seq);
             s.setBytes(3, fill == buf.length ? buf : Arrays.copyOf(buf, fill));

@@ -27,11 +27,10 @@ final class AuditChain {
     /** Keyed, length-prefixed rows. */
     static final short KEYED = 2;
 
-    private static final ObjectMapper CANONICAL = new ObjectMapper()
-            .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+    private static final ObjectMapper CANONICAL =
+            new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
 
-    private AuditChain() {
-    }
+    private AuditChain() {}
 
     /** The chain value of {@code e} following {@code previous} (null for a tenant's first row), for its version. */
     static byte[] value(AuditKey key, byte[] previous, AuditEvent e) {
@@ -40,8 +39,17 @@ final class AuditChain {
 
     static byte[] hmac(Mac mac, byte[] previous, AuditEvent e) {
         Fields f = new Fields();
-        f.add("dispatch-audit-v2").add(previous).add(e.tenantId).add(e.seq).add(e.at.getEpochSecond())
-                .add(e.at.getNano()).add(e.actor).add(e.action).add(e.target).add(e.outcome).add(e.source)
+        f.add("dispatch-audit-v2")
+                .add(previous)
+                .add(e.tenantId)
+                .add(e.seq)
+                .add(e.at.getEpochSecond())
+                .add(e.at.getNano())
+                .add(e.actor)
+                .add(e.action)
+                .add(e.target)
+                .add(e.outcome)
+                .add(e.source)
                 .add(e.details == null ? null : canonical(e.details));
         return mac.doFinal(f.bytes());
     }
@@ -53,9 +61,17 @@ final class AuditChain {
                 sha.update(previous);
             }
             String details = e.details == null ? "" : canonical(e.details);
-            String content = String.join("\u001f", e.tenantId, Long.toString(e.at.getEpochSecond()),
-                    Integer.toString(e.at.getNano()), e.actor, e.action, String.valueOf(e.target), e.outcome,
-                    String.valueOf(e.source), details);
+            String content = String.join(
+                    "\u001f",
+                    e.tenantId,
+                    Long.toString(e.at.getEpochSecond()),
+                    Integer.toString(e.at.getNano()),
+                    e.actor,
+                    e.action,
+                    String.valueOf(e.target),
+                    e.outcome,
+                    String.valueOf(e.source),
+                    details);
             return sha.digest(content.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException ex) {
             throw new IllegalStateException(ex);
@@ -83,7 +99,9 @@ final class AuditChain {
         }
 
         Fields add(byte[] value) {
-            out.writeBytes(ByteBuffer.allocate(Integer.BYTES).putInt(value == null ? -1 : value.length).array());
+            out.writeBytes(ByteBuffer.allocate(Integer.BYTES)
+                    .putInt(value == null ? -1 : value.length)
+                    .array());
             if (value != null) {
                 out.writeBytes(value);
             }

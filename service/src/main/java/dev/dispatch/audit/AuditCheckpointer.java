@@ -19,7 +19,9 @@ public class AuditCheckpointer {
         this.audit = audit;
     }
 
-    @Scheduled(every = "${dispatch.audit.checkpoint-interval:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(
+            every = "${dispatch.audit.checkpoint-interval:5s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void publishPending() {
         try {
             while (audit.checkpointPending(BATCH) == BATCH) {

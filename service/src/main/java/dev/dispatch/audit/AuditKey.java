@@ -28,8 +28,8 @@ public class AuditKey {
             throw new IllegalStateException("dispatch.audit.hmac-key is not valid base64");
         }
         if (raw.length < 32) {
-            throw new IllegalStateException("dispatch.audit.hmac-key must be at least 32 bytes (base64), got "
-                    + raw.length);
+            throw new IllegalStateException(
+                    "dispatch.audit.hmac-key must be at least 32 bytes (base64), got " + raw.length);
         }
         SecretKeySpec master = new SecretKeySpec(raw, ALGORITHM);
         this.chain = new SecretKeySpec(derive(master, "dispatch-audit-chain-v2"), ALGORITHM);

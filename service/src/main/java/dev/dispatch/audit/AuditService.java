@@ -35,7 +35,11 @@ public class AuditService {
     private final Event<AuditCheckpointEvent> checkpoints;
     private final AuditCheckpointConsumer published;
 
-    public AuditService(EntityManager em, AuditKey key, AuditConfig config, Event<AuditCheckpointEvent> checkpoints,
+    public AuditService(
+            EntityManager em,
+            AuditKey key,
+            AuditConfig config,
+            Event<AuditCheckpointEvent> checkpoints,
             AuditCheckpointConsumer published) {
         this.em = em;
         this.key = key;
@@ -48,19 +52,20 @@ public class AuditService {
      * Outcome of checking a tenant's chain: how many rows were checked, the first row that does not fit (null when
      * the fault is missing rows at the end), why, and the highest published checkpoint that was compared.
      */
-    public record Verification(boolean valid, long checked, Long brokenAt, String reason, Long checkpointSeq,
-            int checkpoints) {
-    }
+    public record Verification(
+            boolean valid, long checked, Long brokenAt, String reason, Long checkpointSeq, int checkpoints) {}
 
     /** Records {@code action} on {@code target} by the caller; {@code details} must not contain secrets. */
     @Transactional(Transactional.TxType.MANDATORY)
     public void record(Caller caller, String action, String target, String outcome, Map<String, Object> details) {
         String tenant = caller.tenantId();
         em.createNativeQuery("select pg_advisory_xact_lock(hashtext('audit:' || :tenant))")
-                .setParameter("tenant", tenant).getSingleResult();
+                .setParameter("tenant", tenant)
+                .getSingleResult();
         List<?> head = em.createNativeQuery(
-                "select seq, hash, checkpointed_seq from audit_head where tenant_id = :tenant for update")
-                .setParameter("tenant", tenant).getResultList();
+                        "select seq, hash, checkpointed_seq from audit_head where tenant_id = :tenant for update")
+                .setParameter("tenant", tenant)
+                .getResultList();
         Object[] last = head.isEmpty() ? null : (Object[]) head.get(0);
         AuditEvent event = new AuditEvent();
         event.tenantId = tenant;
@@ -82,8 +87,11 @@ public class AuditService {
                         + "values (:tenant, :seq, :hash, :checkpointed) on conflict (tenant_id) do update set "
                         + "seq = excluded.seq, hash = excluded.hash, checkpointed_seq = excluded.checkpointed_seq, "
                         + "updated_at = now()")
-                .setParameter("tenant", tenant).setParameter("seq", event.seq).setParameter("hash", event.hash)
-                .setParameter("checkpointed", checkpointNow ? event.seq : checkpointed).executeUpdate();
+                .setParameter("tenant", tenant)
+                .setParameter("seq", event.seq)
+                .setParameter("hash", event.hash)
+                .setParameter("checkpointed", checkpointNow ? event.seq : checkpointed)
+                .executeUpdate();
         if (checkpointNow) {
             checkpoints.fire(checkpoint(tenant, event.seq, event.hash));
         }
@@ -96,32 +104,43 @@ public class AuditService {
     @Transactional
     @SuppressWarnings("unchecked")
     public int checkpointPending(int limit) {
-        Boolean locked = (Boolean) em.createNativeQuery(
-                "select pg_try_advisory_xact_lock(hashtext('dispatch-audit-checkpoint'))").getSingleResult();
+        Boolean locked = (Boolean)
+                em.createNativeQuery("select pg_try_advisory_xact_lock(hashtext('dispatch-audit-checkpoint'))")
+                        .getSingleResult();
         if (!Boolean.TRUE.equals(locked)) {
             return 0;
         }
         List<Object[]> heads = em.createNativeQuery("select tenant_id, seq, hash from audit_head "
                         + "where seq > checkpointed_seq order by tenant_id limit :n for update skip locked")
-                .setParameter("n", limit).getResultList();
+                .setParameter("n", limit)
+                .getResultList();
         for (Object[] h : heads) {
             long seq = ((Number) h[1]).longValue();
             checkpoints.fire(checkpoint((String) h[0], seq, (byte[]) h[2]));
             em.createNativeQuery("update audit_head set checkpointed_seq = :seq where tenant_id = :tenant")
-                    .setParameter("seq", seq).setParameter("tenant", h[0]).executeUpdate();
+                    .setParameter("seq", seq)
+                    .setParameter("tenant", h[0])
+                    .executeUpdate();
         }
         return heads.size();
     }
 
     private AuditCheckpointEvent checkpoint(String tenant, long seq, byte[] head) {
         Instant at = Instant.now().truncatedTo(ChronoUnit.MILLIS);
-        return new AuditCheckpointEvent(tenant, seq, HEX.formatHex(head), at, HEX.formatHex(sign(tenant, seq,
-                HEX.formatHex(head), at)));
+        return new AuditCheckpointEvent(
+                tenant, seq, HEX.formatHex(head), at, HEX.formatHex(sign(tenant, seq, HEX.formatHex(head), at)));
     }
 
     private byte[] sign(String tenant, long seq, String head, Instant at) {
-        return key.checkpointMac().doFinal(new AuditChain.Fields().add("dispatch-audit-checkpoint-v1").add(tenant)
-                .add(seq).add(head).add(at.getEpochSecond()).add(at.getNano()).bytes());
+        return key.checkpointMac()
+                .doFinal(new AuditChain.Fields()
+                        .add("dispatch-audit-checkpoint-v1")
+                        .add(tenant)
+                        .add(seq)
+                        .add(head)
+                        .add(at.getEpochSecond())
+                        .add(at.getNano())
+                        .bytes());
     }
 
     private boolean signatureValid(String tenant, AuditCheckpointEvent c) {
@@ -129,8 +148,7 @@ public class AuditService {
             return false;
         }
         try {
-            return MessageDigest.isEqual(sign(c.tenant(), c.seq(), c.head(), c.at()),
-                    HEX.parseHex(c.signature()));
+            return MessageDigest.isEqual(sign(c.tenant(), c.seq(), c.head(), c.at()), HEX.parseHex(c.signature()));
         } catch (IllegalArgumentException e) {
             return false;
         }
@@ -181,13 +199,15 @@ public class AuditService {
             }
         }
         if (forged > 0) {
-            LOG.warnf("audit verification of tenant %s ignored %d checkpoint(s) with an invalid signature", tenantId,
-                    forged);
+            LOG.warnf(
+                    "audit verification of tenant %s ignored %d checkpoint(s) with an invalid signature",
+                    tenantId, forged);
         }
         Long checkpointSeq = bySeq.isEmpty() ? null : bySeq.lastKey();
         int compared = bySeq.size();
         List<?> head = em.createNativeQuery("select seq from audit_head where tenant_id = :tenant")
-                .setParameter("tenant", tenantId).getResultList();
+                .setParameter("tenant", tenantId)
+                .getResultList();
         long headSeq = head.isEmpty() ? 0 : ((Number) head.get(0)).longValue();
 
         byte[] previous = null;
@@ -196,9 +216,12 @@ public class AuditService {
         boolean keyedSeen = false;
         while (true) {
             List<AuditEvent> page = em.createQuery(
-                    "select e from AuditEvent e where e.tenantId = :tenant and e.id > :after order by e.id",
-                    AuditEvent.class)
-                    .setParameter("tenant", tenantId).setParameter("after", lastId).setMaxResults(500).getResultList();
+                            "select e from AuditEvent e where e.tenantId = :tenant and e.id > :after order by e.id",
+                            AuditEvent.class)
+                    .setParameter("tenant", tenantId)
+                    .setParameter("after", lastId)
+                    .setMaxResults(500)
+                    .getResultList();
             if (page.isEmpty()) {
                 break;
             }
@@ -231,13 +254,23 @@ public class AuditService {
             em.clear();
         }
         if (checkpointSeq != null && checkpointSeq > checked) {
-            return new Verification(false, checked, null, "records " + (checked + 1) + ".." + checkpointSeq
-                    + " are missing: checkpoint of " + bySeq.lastEntry().getValue().at() + " covers them", checkpointSeq,
+            return new Verification(
+                    false,
+                    checked,
+                    null,
+                    "records " + (checked + 1) + ".." + checkpointSeq + " are missing: checkpoint of "
+                            + bySeq.lastEntry().getValue().at() + " covers them",
+                    checkpointSeq,
                     compared);
         }
         if (headSeq > checked) {
-            return new Verification(false, checked, null, "records " + (checked + 1) + ".." + headSeq
-                    + " are missing (audit_head)", checkpointSeq, compared);
+            return new Verification(
+                    false,
+                    checked,
+                    null,
+                    "records " + (checked + 1) + ".." + headSeq + " are missing (audit_head)",
+                    checkpointSeq,
+                    compared);
         }
         return new Verification(true, checked, null, null, checkpointSeq, compared);
     }

@@ -4,17 +4,17 @@ import dev.dispatch.job.JobQueryService;
 import dev.dispatch.job.RunOutput;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
-import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -43,7 +43,8 @@ public class JobEventsService {
         this.watcher = watcher;
         this.config = config;
         Gauge.builder("dispatch.event.subscribers", open, AtomicInteger::get)
-                .description("Open job event streams (SSE clients) of this process").register(metrics);
+                .description("Open job event streams (SSE clients) of this process")
+                .register(metrics);
     }
 
     /**
@@ -68,13 +69,17 @@ public class JobEventsService {
             release(id);
             throw new IllegalStateException("cannot subscribe to job " + id, e);
         }
-        Multi<StreamEvent> history = Multi.createFrom().iterable(replay)
-                .onItem().transformToMultiAndConcatenate(this::materialize);
-        Multi<StreamEvent> live = Multi.createBy().repeating().completionStage(subscriber::next)
-                .until(e -> e == StreamEvent.END);
-        return Multi.createBy().concatenating().streams(history, live)
-                .select().where(e -> e != StreamEvent.END)
-                .onTermination().invoke(() -> {
+        Multi<StreamEvent> history =
+                Multi.createFrom().iterable(replay).onItem().transformToMultiAndConcatenate(this::materialize);
+        Multi<StreamEvent> live =
+                Multi.createBy().repeating().completionStage(subscriber::next).until(e -> e == StreamEvent.END);
+        return Multi.createBy()
+                .concatenating()
+                .streams(history, live)
+                .select()
+                .where(e -> e != StreamEvent.END)
+                .onTermination()
+                .invoke(() -> {
                     release(id);
                     watcher.detach(subscriber);
                 });
@@ -103,8 +108,10 @@ public class JobEventsService {
     private Multi<StreamEvent> materialize(ReplayItem item) {
         return switch (item) {
             case ReplayItem.Ready ready -> Multi.createFrom().item(ready.event());
-            case ReplayItem.Stored stored -> Multi.createFrom().<StreamEvent>items(() -> stored(stored))
-                    .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+            case ReplayItem.Stored stored ->
+                Multi.createFrom()
+                        .<StreamEvent>items(() -> stored(stored))
+                        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
         };
     }
 
@@ -131,8 +138,12 @@ public class JobEventsService {
 
     private static String utf8(byte[] data) {
         try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(data)).toString();
+            return StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(data))
+                    .toString();
         } catch (CharacterCodingException e) {
             return null;
         }

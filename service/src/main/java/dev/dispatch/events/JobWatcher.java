@@ -45,8 +45,11 @@ public class JobWatcher {
     private Thread thread;
     private long idleSince = System.nanoTime();
 
-    public JobWatcher(JobQueryService queries, EventsConfig config,
-            @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig, ObjectMapper json) {
+    public JobWatcher(
+            JobQueryService queries,
+            EventsConfig config,
+            @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig,
+            ObjectMapper json) {
         this.queries = queries;
         this.config = config;
         this.kafkaConfig = kafkaConfig;
@@ -61,6 +64,7 @@ public class JobWatcher {
         final java.util.Set<String> eof = new java.util.HashSet<>();
         /** When this watcher first saw each run ({@code host/attempt}) ended, in nanoTime. */
         final Map<String, Long> endedAt = new HashMap<>();
+
         JobProgress progress;
 
         Watched(UUID jobId) {
@@ -110,7 +114,8 @@ public class JobWatcher {
                 throw new IllegalStateException("shutting down");
             }
             if (thread == null) {
-                thread = Thread.ofPlatform().name("dispatch-job-events").daemon().start(this::loop);
+                thread =
+                        Thread.ofPlatform().name("dispatch-job-events").daemon().start(this::loop);
             }
         }
         commands.add(command);
@@ -205,7 +210,8 @@ public class JobWatcher {
     }
 
     private void closeWhenIdle() {
-        if (consumer != null && System.nanoTime() - idleSince > config.idleTimeout().toNanos()) {
+        if (consumer != null
+                && System.nanoTime() - idleSince > config.idleTimeout().toNanos()) {
             closeConsumer();
         }
     }
@@ -295,8 +301,10 @@ public class JobWatcher {
     private boolean startsUnseenRun(List<OutputChunkEvent> chunks) {
         for (OutputChunkEvent chunk : chunks) {
             Watched w = watched.get(chunk.jobId());
-            if (w != null && w.progress != null && w.progress.runs().stream()
-                    .noneMatch(r -> r.hostName.equals(chunk.host()) && r.attempt == chunk.attempt())) {
+            if (w != null
+                    && w.progress != null
+                    && w.progress.runs().stream()
+                            .noneMatch(r -> r.hostName.equals(chunk.host()) && r.attempt == chunk.attempt())) {
                 return true;
             }
         }
@@ -373,7 +381,8 @@ public class JobWatcher {
         boolean stdout = run.stdoutChunks == 0 || w.eof.contains(key + "/stdout");
         boolean stderr = run.stderrChunks == 0 || w.eof.contains(key + "/stderr");
         Long endedAt = w.endedAt.get(key);
-        return stdout && stderr || endedAt != null && now - endedAt >= config.outputGrace().toNanos();
+        return stdout && stderr
+                || endedAt != null && now - endedAt >= config.outputGrace().toNanos();
     }
 
     private static String key(HostRun run) {

@@ -1,10 +1,10 @@
 package dev.dispatch.events;
 
-import dev.dispatch.messaging.Topics;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import dev.dispatch.messaging.OutputChunkEvent;
+import dev.dispatch.messaging.Topics;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,7 +44,9 @@ final class OutputChunkConsumer implements AutoCloseable {
     OutputChunkConsumer(Map<String, Object> kafkaConfig, ObjectMapper json) {
         Map<String, Object> props = new HashMap<>(kafkaConfig);
         props.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "dispatch-job-events-" + UUID.randomUUID().toString().substring(0, 8));
+        props.put(
+                ConsumerConfig.CLIENT_ID_CONFIG,
+                "dispatch-job-events-" + UUID.randomUUID().toString().substring(0, 8));
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -96,8 +98,9 @@ final class OutputChunkConsumer implements AutoCloseable {
             try {
                 chunks.add(reader.readValue(record.value()));
             } catch (IOException e) {
-                LOG.debugf("skipping unreadable output chunk at %s-%d@%d", record.topic(), record.partition(),
-                        record.offset());
+                LOG.debugf(
+                        "skipping unreadable output chunk at %s-%d@%d",
+                        record.topic(), record.partition(), record.offset());
             }
         }
         return chunks;

@@ -68,8 +68,11 @@ final class Subscriber {
             if (!last && queuedBytes + event.weight() > limitBytes) {
                 queue.clear();
                 queuedBytes = 0;
-                queue.add(new StreamEvent("overflow", "overflow", "{\"reason\":\"the client read too slowly; "
-                        + limitBytes + " bytes of events were waiting\"}"));
+                queue.add(new StreamEvent(
+                        "overflow",
+                        "overflow",
+                        "{\"reason\":\"the client read too slowly; " + limitBytes
+                                + " bytes of events were waiting\"}"));
                 last = true;
             } else if (event != null) {
                 queue.add(event);

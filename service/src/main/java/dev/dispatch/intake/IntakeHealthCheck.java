@@ -24,7 +24,8 @@ public class IntakeHealthCheck implements HealthCheck {
     private final HealthCenter health;
     private final boolean enabled;
 
-    public IntakeHealthCheck(HealthCenter health,
+    public IntakeHealthCheck(
+            HealthCenter health,
             @ConfigProperty(name = "mp.messaging.incoming.job-submissions.enabled") boolean enabled) {
         this.health = health;
         this.enabled = enabled;
@@ -35,9 +36,12 @@ public class IntakeHealthCheck implements HealthCheck {
         var response = HealthCheckResponse.named("kafka-intake").withData("enabled", enabled);
         if (enabled) {
             for (ChannelInfo channel : health.getLiveness().getChannels()) {
-                if (!channel.isOk() && (JobSubmissionConsumer.CHANNEL.equals(channel.getChannel())
-                        || channel.getChannel().contains(JobSubmissionConsumer.class.getSimpleName()))) {
-                    return response.down().withData("reason", String.valueOf(channel.getMessage())).build();
+                if (!channel.isOk()
+                        && (JobSubmissionConsumer.CHANNEL.equals(channel.getChannel())
+                                || channel.getChannel().contains(JobSubmissionConsumer.class.getSimpleName()))) {
+                    return response.down()
+                            .withData("reason", String.valueOf(channel.getMessage()))
+                            .build();
                 }
             }
         }

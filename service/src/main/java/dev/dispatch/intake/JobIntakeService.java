@@ -11,15 +11,15 @@ import dev.dispatch.inventory.InventoryService;
 import dev.dispatch.job.HostRun;
 import dev.dispatch.job.HostRunRepository;
 import dev.dispatch.job.HostRunService;
-import dev.dispatch.job.JobNotFoundException;
 import dev.dispatch.job.Job;
-import dev.dispatch.messaging.JobEvent;
 import dev.dispatch.job.JobKind;
+import dev.dispatch.job.JobNotFoundException;
 import dev.dispatch.job.JobRepository;
 import dev.dispatch.job.JobRequest;
 import dev.dispatch.job.JobSecrets;
 import dev.dispatch.job.JobState;
 import dev.dispatch.job.RunState;
+import dev.dispatch.messaging.JobEvent;
 import dev.dispatch.tenancy.Caller;
 import dev.dispatch.tenancy.TenantService;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -46,8 +46,8 @@ import org.hibernate.exception.ConstraintViolationException;
  */
 @ApplicationScoped
 public class JobIntakeService {
-    private static final Set<JobKind> FILE_KINDS = EnumSet.of(JobKind.COPY, JobKind.UPDATE, JobKind.FETCH,
-            JobKind.DELETE);
+    private static final Set<JobKind> FILE_KINDS =
+            EnumSet.of(JobKind.COPY, JobKind.UPDATE, JobKind.FETCH, JobKind.DELETE);
     private static final Pattern MODE = Pattern.compile("0?[0-7]{3}|[0-7]{4}");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final String IDEMPOTENCY_CONSTRAINT = "job_idempotency_key_unique";
@@ -65,9 +65,18 @@ public class JobIntakeService {
     private final ArtifactService artifacts;
     private final CredentialCipher cipher;
 
-    public JobIntakeService(IntakeConfig config, HostRepository hosts, JobRepository jobs, HostRunRepository runs,
-            TenantService tenants, AuditService audit, Event<JobEvent> events, HostRunService runService,
-            InventoryService inventory, ArtifactService artifacts, CredentialCipher cipher) {
+    public JobIntakeService(
+            IntakeConfig config,
+            HostRepository hosts,
+            JobRepository jobs,
+            HostRunRepository runs,
+            TenantService tenants,
+            AuditService audit,
+            Event<JobEvent> events,
+            HostRunService runService,
+            InventoryService inventory,
+            ArtifactService artifacts,
+            CredentialCipher cipher) {
         this.artifacts = artifacts;
         this.cipher = cipher;
         this.runService = runService;
@@ -93,8 +102,11 @@ public class JobIntakeService {
             return QuarkusTransaction.requiringNew().call(() -> create(caller, effective));
         } catch (RuntimeException e) {
             if (key != null && isIdempotencyConflict(e)) {
-                return QuarkusTransaction.requiringNew().call(() -> new SubmissionResult(
-                        jobs.findByIdempotencyKey(caller.tenantId(), key).orElseThrow(() -> e), false));
+                return QuarkusTransaction.requiringNew()
+                        .call(() -> new SubmissionResult(
+                                jobs.findByIdempotencyKey(caller.tenantId(), key)
+                                        .orElseThrow(() -> e),
+                                false));
             }
             throw e;
         }
@@ -123,8 +135,7 @@ public class JobIntakeService {
     }
 
     /** What a request would do, without doing it: the resolved hosts in run order and the batches. */
-    public record Plan(String kind, List<String> hosts, int batches, int parallelism) {
-    }
+    public record Plan(String kind, List<String> hosts, int batches, int parallelism) {}
 
     /**
      * Validates and resolves a request without storing or running anything ({@code ?dryRun=true}).
@@ -142,7 +153,10 @@ public class JobIntakeService {
                 throw new InvalidRequestException(violations);
             }
             int batchSize = request.batchSize() == null ? Math.max(1, targets.size()) : request.batchSize();
-            return new Plan(kind.wireName(), targets, (targets.size() + batchSize - 1) / batchSize,
+            return new Plan(
+                    kind.wireName(),
+                    targets,
+                    (targets.size() + batchSize - 1) / batchSize,
                     request.parallelism() == null ? config.defaultParallelism() : request.parallelism());
         });
     }
@@ -172,12 +186,15 @@ public class JobIntakeService {
                     try {
                         wanted.add(RunState.valueOf(states.get(i)));
                     } catch (IllegalArgumentException | NullPointerException e) {
-                        throw InvalidRequestException.of("states[" + i + "]", "unknown run state '" + states.get(i) + "'");
+                        throw InvalidRequestException.of(
+                                "states[" + i + "]", "unknown run state '" + states.get(i) + "'");
                     }
                 }
             }
-            List<String> hosts = runs.listForJob(original.id).stream().filter(r -> wanted.contains(r.state))
-                    .map(r -> r.hostName).toList();
+            List<String> hosts = runs.listForJob(original.id).stream()
+                    .filter(r -> wanted.contains(r.state))
+                    .map(r -> r.hostName)
+                    .toList();
             if (hosts.isEmpty()) {
                 throw InvalidRequestException.of("states", "no run of job " + jobId + " ended in " + wanted);
             }
@@ -185,16 +202,30 @@ public class JobIntakeService {
             JobRequest r = original.request;
             if (original.secrets != null) {
                 try {
-                    r = JobSecrets.fromJson(cipher.decrypt(original.secrets,
-                            JobSecrets.context(original.tenantId, original.id))).applyTo(r);
+                    r = JobSecrets.fromJson(cipher.decrypt(
+                                    original.secrets, JobSecrets.context(original.tenantId, original.id)))
+                            .applyTo(r);
                 } catch (IllegalStateException e) {
-                    throw InvalidRequestException.of("job", "the secrets of job " + jobId + " cannot be opened ("
-                            + e.getMessage() + "); submit it again");
+                    throw InvalidRequestException.of(
+                            "job",
+                            "the secrets of job " + jobId + " cannot be opened (" + e.getMessage()
+                                    + "); submit it again");
                 }
             }
-            JobRequest again = new JobRequest(r.kind(), new JobRequest.Targets(hosts, null, null), r.command(),
-                    r.input(), r.env(), r.timeout(), r.parallelism(), r.batchSize(), r.maxFailures(), r.retries(),
-                    r.file(), null, r.labels());
+            JobRequest again = new JobRequest(
+                    r.kind(),
+                    new JobRequest.Targets(hosts, null, null),
+                    r.command(),
+                    r.input(),
+                    r.env(),
+                    r.timeout(),
+                    r.parallelism(),
+                    r.batchSize(),
+                    r.maxFailures(),
+                    r.retries(),
+                    r.file(),
+                    null,
+                    r.labels());
             return create(caller, again, original.id);
         });
     }
@@ -208,7 +239,11 @@ public class JobIntakeService {
         return QuarkusTransaction.requiringNew().call(() -> {
             Job job = findOwn(caller, jobId);
             boolean cancelled = runService.cancel(job.id);
-            audit.record(caller, "job.cancel", "job/" + job.id, cancelled ? "cancelled" : "already-ended",
+            audit.record(
+                    caller,
+                    "job.cancel",
+                    "job/" + job.id,
+                    cancelled ? "cancelled" : "already-ended",
                     Map.of("state", job.state.name()));
             return cancelled;
         });
@@ -264,8 +299,8 @@ public class JobIntakeService {
         job.batchSize = request.batchSize();
         job.maxFailures = request.maxFailures();
         job.retries = request.retries() == null ? 0 : request.retries();
-        job.timeoutMillis = (request.timeout() == null ? config.defaultTimeout() : Duration.parse(request.timeout()))
-                .toMillis();
+        job.timeoutMillis =
+                (request.timeout() == null ? config.defaultTimeout() : Duration.parse(request.timeout())).toMillis();
         job.createdAt = now;
         jobs.persist(job);
         jobs.flush();
@@ -311,35 +346,43 @@ public class JobIntakeService {
 
     private void withinLimits(JobRequest r, List<Violation> v) {
         if (r.command() != null && utf8Length(r.command()) > config.maxCommandBytes()) {
-            v.add(new Violation("command", "exceeds " + config.maxCommandBytes()
-                    + " bytes (dispatch.intake.max-command-bytes)"));
+            v.add(new Violation(
+                    "command", "exceeds " + config.maxCommandBytes() + " bytes (dispatch.intake.max-command-bytes)"));
         }
         if (r.env() != null) {
             if (r.env().size() > config.maxEnvEntries()) {
-                v.add(new Violation("env", "has " + r.env().size() + " entries; at most " + config.maxEnvEntries()
-                        + " (dispatch.intake.max-env-entries)"));
+                v.add(new Violation(
+                        "env",
+                        "has " + r.env().size() + " entries; at most " + config.maxEnvEntries()
+                                + " (dispatch.intake.max-env-entries)"));
             }
             long bytes = 0;
             for (Map.Entry<String, String> e : r.env().entrySet()) {
                 bytes += utf8Length(e.getKey()) + (e.getValue() == null ? 0 : utf8Length(e.getValue()));
             }
             if (bytes > config.maxEnvBytes()) {
-                v.add(new Violation("env", "has " + bytes + " bytes; at most " + config.maxEnvBytes()
-                        + " (dispatch.intake.max-env-bytes)"));
+                v.add(new Violation(
+                        "env",
+                        "has " + bytes + " bytes; at most " + config.maxEnvBytes()
+                                + " (dispatch.intake.max-env-bytes)"));
             }
         }
         labelLimits("labels", r.labels(), v);
         JobRequest.Targets t = r.targets();
         if (t != null) {
             if (t.hosts() != null && t.hosts().size() > config.maxHosts()) {
-                v.add(new Violation("targets.hosts", "names " + t.hosts().size() + " hosts; at most "
-                        + config.maxHosts() + " (dispatch.intake.max-hosts)"));
+                v.add(new Violation(
+                        "targets.hosts",
+                        "names " + t.hosts().size() + " hosts; at most " + config.maxHosts()
+                                + " (dispatch.intake.max-hosts)"));
             } else {
                 nameLengths("targets.hosts", t.hosts(), v);
             }
             if (t.groups() != null && t.groups().size() > config.maxGroups()) {
-                v.add(new Violation("targets.groups", "names " + t.groups().size() + " groups; at most "
-                        + config.maxGroups() + " (dispatch.intake.max-groups)"));
+                v.add(new Violation(
+                        "targets.groups",
+                        "names " + t.groups().size() + " groups; at most " + config.maxGroups()
+                                + " (dispatch.intake.max-groups)"));
             } else {
                 nameLengths("targets.groups", t.groups(), v);
             }
@@ -351,8 +394,10 @@ public class JobIntakeService {
         if (names != null) {
             for (int i = 0; i < names.size(); i++) {
                 if (names.get(i) != null && names.get(i).length() > config.maxNameLength()) {
-                    v.add(new Violation(field + "[" + i + "]", "is longer than " + config.maxNameLength()
-                            + " characters (dispatch.intake.max-name-length)"));
+                    v.add(new Violation(
+                            field + "[" + i + "]",
+                            "is longer than " + config.maxNameLength()
+                                    + " characters (dispatch.intake.max-name-length)"));
                 }
             }
         }
@@ -363,14 +408,18 @@ public class JobIntakeService {
             return;
         }
         if (labels.size() > config.maxLabels()) {
-            v.add(new Violation(field, "has " + labels.size() + " labels; at most " + config.maxLabels()
-                    + " (dispatch.intake.max-labels)"));
+            v.add(new Violation(
+                    field,
+                    "has " + labels.size() + " labels; at most " + config.maxLabels()
+                            + " (dispatch.intake.max-labels)"));
             return;
         }
         labels.forEach((key, value) -> {
             if (key.length() > config.maxNameLength() || (value != null && value.length() > config.maxNameLength())) {
-                v.add(new Violation(field + "." + Text.printable(key, 64), "key and value must be at most "
-                        + config.maxNameLength() + " characters (dispatch.intake.max-name-length)"));
+                v.add(new Violation(
+                        field + "." + Text.printable(key, 64),
+                        "key and value must be at most " + config.maxNameLength()
+                                + " characters (dispatch.intake.max-name-length)"));
             }
         });
     }
@@ -383,7 +432,9 @@ public class JobIntakeService {
                 n++;
             } else if (c < 0x800) {
                 n += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+            } else if (Character.isHighSurrogate(c)
+                    && i + 1 < s.length()
+                    && Character.isLowSurrogate(s.charAt(i + 1))) {
                 n += 4;
                 i++;
             } else {
@@ -450,8 +501,8 @@ public class JobIntakeService {
         } else {
             kind = JobKind.fromWire(r.kind());
             if (kind == null) {
-                v.add(new Violation("kind", "unknown kind '" + r.kind()
-                        + "' (one of exec, ping, copy, update, fetch, delete)"));
+                v.add(new Violation(
+                        "kind", "unknown kind '" + r.kind() + "' (one of exec, ping, copy, update, fetch, delete)"));
             }
         }
         if (kind == JobKind.EXEC && (r.command() == null || r.command().isBlank())) {
@@ -464,8 +515,8 @@ public class JobIntakeService {
             v.add(new Violation("file", "is not used by kind " + r.kind()));
         }
         if (r.input() != null && utf8Length(r.input()) > config.maxInputBytes()) {
-            v.add(new Violation("input", "exceeds " + config.maxInputBytes()
-                    + " bytes (dispatch.intake.max-input-bytes)"));
+            v.add(new Violation(
+                    "input", "exceeds " + config.maxInputBytes() + " bytes (dispatch.intake.max-input-bytes)"));
         }
         if (r.env() != null) {
             r.env().forEach((name, value) -> {
@@ -502,7 +553,8 @@ public class JobIntakeService {
         if (r.retries() != null && (r.retries() < 0 || r.retries() > MAX_RETRIES)) {
             v.add(new Violation("retries", "must be between 0 and " + MAX_RETRIES));
         }
-        if (r.idempotencyKey() != null && (r.idempotencyKey().isBlank() || r.idempotencyKey().length() > 200)) {
+        if (r.idempotencyKey() != null
+                && (r.idempotencyKey().isBlank() || r.idempotencyKey().length() > 200)) {
             v.add(new Violation("idempotencyKey", "must be 1-200 characters"));
         }
         return kind;
@@ -550,9 +602,12 @@ public class JobIntakeService {
                 try {
                     byte[] decoded = java.util.Base64.getDecoder().decode(f.content());
                     if (decoded.length > config.maxInlineContentBytes()) {
-                        v.add(new Violation("file.content", "is " + decoded.length + " bytes; inline content is "
-                                + "capped at " + config.maxInlineContentBytes() + " bytes (upload larger files with "
-                                + "POST /api/v1/artifacts and name them in file.artifact)"));
+                        v.add(new Violation(
+                                "file.content",
+                                "is " + decoded.length + " bytes; inline content is "
+                                        + "capped at " + config.maxInlineContentBytes()
+                                        + " bytes (upload larger files with "
+                                        + "POST /api/v1/artifacts and name them in file.artifact)"));
                     }
                 } catch (IllegalArgumentException e) {
                     v.add(new Violation("file.content", "is not valid base64"));
@@ -562,8 +617,9 @@ public class JobIntakeService {
                 if (!ArtifactService.isSha256(f.artifact())) {
                     v.add(new Violation("file.artifact", "must be a SHA-256 (64 hex digits)"));
                 } else if (artifacts.find(tenantId, f.artifact()).isEmpty()) {
-                    v.add(new Violation("file.artifact", "no artifact " + f.artifact() + " (upload it first with "
-                            + "POST /api/v1/artifacts)"));
+                    v.add(new Violation(
+                            "file.artifact",
+                            "no artifact " + f.artifact() + " (upload it first with " + "POST /api/v1/artifacts)"));
                 }
             }
             if (f.mode() != null && !MODE.matcher(f.mode()).matches()) {
@@ -586,7 +642,10 @@ public class JobIntakeService {
     }
 
     private List<String> resolveTargets(String tenantId, JobRequest.Targets t, List<Violation> v) {
-        if (t == null || (isEmpty(t.hosts()) && isEmpty(t.groups()) && (t.labels() == null || t.labels().isEmpty()))) {
+        if (t == null
+                || (isEmpty(t.hosts())
+                        && isEmpty(t.groups())
+                        && (t.labels() == null || t.labels().isEmpty()))) {
             v.add(new Violation("targets", "name at least one host, group or label"));
             return List.of();
         }
@@ -619,8 +678,10 @@ public class JobIntakeService {
         }
         if (t.labels() != null && !t.labels().isEmpty()) {
             List<String> matching = hosts.listForTenant(tenantId).stream()
-                    .filter(h -> h.labels != null && h.labels.entrySet().containsAll(t.labels().entrySet()))
-                    .map(h -> h.name).toList();
+                    .filter(h -> h.labels != null
+                            && h.labels.entrySet().containsAll(t.labels().entrySet()))
+                    .map(h -> h.name)
+                    .toList();
             if (matching.isEmpty()) {
                 v.add(new Violation("targets.labels", "no host matches " + t.labels()));
             }
@@ -644,7 +705,8 @@ public class JobIntakeService {
 
     private static boolean isIdempotencyConflict(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof ConstraintViolationException cve && cve.getConstraintName() != null
+            if (t instanceof ConstraintViolationException cve
+                    && cve.getConstraintName() != null
                     && cve.getConstraintName().contains(IDEMPOTENCY_CONSTRAINT)) {
                 return true;
             }

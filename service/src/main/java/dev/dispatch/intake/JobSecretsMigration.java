@@ -48,8 +48,8 @@ public class JobSecretsMigration {
                     LOG.infof("sealed the secrets of %d jobs stored before V12", sealed);
                 }
             } catch (SQLException | IOException | RuntimeException e) {
-                LOG.warnf("sealing the secrets of jobs stored before V12 is left to the next start: %s",
-                        e.getMessage());
+                LOG.warnf(
+                        "sealing the secrets of jobs stored before V12 is left to the next start: %s", e.getMessage());
             }
         });
     }
@@ -67,13 +67,12 @@ public class JobSecretsMigration {
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
             try {
-                record Row(UUID id, String tenantId, String request) {
-                }
+                record Row(UUID id, String tenantId, String request) {}
                 List<Row> rows = new ArrayList<>();
                 // The predicate is the partial index's (?? is PgJDBC's escape for the jsonb ? operator).
                 try (PreparedStatement s = c.prepareStatement("select id, tenant_id, request::text from job "
-                        + "where secrets is null and (request ?? 'input' or request ?? 'env' "
-                        + "or (request -> 'file') ?? 'content') limit " + BATCH + " for update skip locked");
+                                + "where secrets is null and (request ?? 'input' or request ?? 'env' "
+                                + "or (request -> 'file') ?? 'content') limit " + BATCH + " for update skip locked");
                         ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
                         rows.add(new Row(rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3)));
@@ -85,8 +84,12 @@ public class JobSecretsMigration {
                         JobRequest request = json.readValue(row.request(), JobRequest.class);
                         JobSecrets secrets = JobSecrets.of(request);
                         u.setString(1, json.writeValueAsString(JobSecrets.strip(request)));
-                        u.setBytes(2, secrets.isEmpty() ? null
-                                : cipher.encrypt(secrets.toJson(), JobSecrets.context(row.tenantId(), row.id())));
+                        u.setBytes(
+                                2,
+                                secrets.isEmpty()
+                                        ? null
+                                        : cipher.encrypt(
+                                                secrets.toJson(), JobSecrets.context(row.tenantId(), row.id())));
                         u.setString(3, secrets.isEmpty() ? null : json.writeValueAsString(secrets.digests()));
                         u.setObject(4, row.id());
                         u.addBatch();

@@ -29,8 +29,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -38,8 +38,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -95,9 +95,17 @@ public class JobSubmissionConsumer {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("intake-retry").daemon().factory());
 
-    public JobSubmissionConsumer(JobIntakeService intake, JWTParser jwt, CallerResolver callers, ObjectMapper json,
-            DeadLetterPublisher deadLetters, Event<JobEvent> events, MeterRegistry metrics,
-            KafkaClientService kafka, IntakeConfig config, JWTAuthContextInfo jwtConfig) {
+    public JobSubmissionConsumer(
+            JobIntakeService intake,
+            JWTParser jwt,
+            CallerResolver callers,
+            ObjectMapper json,
+            DeadLetterPublisher deadLetters,
+            Event<JobEvent> events,
+            MeterRegistry metrics,
+            KafkaClientService kafka,
+            IntakeConfig config,
+            JWTAuthContextInfo jwtConfig) {
         this.intake = intake;
         this.jwt = jwt;
         this.callers = callers;
@@ -110,10 +118,11 @@ public class JobSubmissionConsumer {
         this.groupSize = config.kafkaGroupSize();
         this.tokenGrace = config.kafkaTokenGrace();
         this.withGrace = new JWTAuthContextInfo(jwtConfig);
-        this.withGrace.setExpGracePeriodSecs((int) Math.min(Integer.MAX_VALUE,
-                jwtConfig.getExpGracePeriodSecs() + tokenGrace.toSeconds()));
+        this.withGrace.setExpGracePeriodSecs(
+                (int) Math.min(Integer.MAX_VALUE, jwtConfig.getExpGracePeriodSecs() + tokenGrace.toSeconds()));
         Gauge.builder("dispatch.intake.paused", waiting, w -> w.get() > 0 ? 1 : 0)
-                .description("1 while Kafka intake is paused, waiting for the database or the broker").register(metrics);
+                .description("1 while Kafka intake is paused, waiting for the database or the broker")
+                .register(metrics);
     }
 
     void stop(@Observes ShutdownEvent event) {
@@ -165,11 +174,13 @@ public class JobSubmissionConsumer {
             return;
         }
         try {
-            refused = intake.submitGroup(ready.stream().map(s -> s.caller).toList(),
+            refused = intake.submitGroup(
+                    ready.stream().map(s -> s.caller).toList(),
                     ready.stream().map(s -> s.request).toList());
         } catch (RuntimeException e) {
-            LOG.debugf("a group of %d intake messages failed as a whole (%s); storing them one by one", ready.size(),
-                    DatabaseFailures.describe(e));
+            LOG.debugf(
+                    "a group of %d intake messages failed as a whole (%s); storing them one by one",
+                    ready.size(), DatabaseFailures.describe(e));
             ready.forEach(s -> work.execute(() -> attempt(s)));
             return;
         } finally {
@@ -193,8 +204,8 @@ public class JobSubmissionConsumer {
     private void readRequest(Submission s) {
         s.caller = authenticate(s.record, s.origin);
         JobRequest request = parse(s.record.value());
-        s.request = request.idempotencyKey() == null
-                ? request.withIdempotencyKey(dedupeKey(s.caller, s.record)) : request;
+        s.request =
+                request.idempotencyKey() == null ? request.withIdempotencyKey(dedupeKey(s.caller, s.record)) : request;
     }
 
     /** {@link #readRequest}, keeping the rejection instead of throwing it; any other failure leaves no request. */
@@ -267,12 +278,18 @@ public class JobSubmissionConsumer {
         } finally {
             slots.release();
         }
-        deadLetters.publish(s.record.key(), s.record.value(), s.rejectionType, s.rejectionDetail, s.origin)
+        deadLetters
+                .publish(s.record.key(), s.record.value(), s.rejectionType, s.rejectionDetail, s.origin)
                 .whenComplete((ok, e) -> {
                     if (e == null) {
-                        deadLettered.computeIfAbsent(s.rejectionType, type -> Counter.builder(
-                                "dispatch.intake.dead.letters").description("Intake messages dead-lettered")
-                                .tag("type", type).register(metrics)).increment();
+                        deadLettered
+                                .computeIfAbsent(
+                                        s.rejectionType,
+                                        type -> Counter.builder("dispatch.intake.dead.letters")
+                                                .description("Intake messages dead-lettered")
+                                                .tag("type", type)
+                                                .register(metrics))
+                                .increment();
                         succeeded(s);
                     } else {
                         retryLater(s, "dead-lettering", e);
@@ -304,8 +321,9 @@ public class JobSubmissionConsumer {
         if (DatabaseFailures.isTransient(e) || ++s.failures < UNKNOWN_FAILURE_ATTEMPTS) {
             retryLater(s, "storing", e);
         } else if (s.rejectionType == null) {
-            LOG.errorf("intake message %s failed %d times (%s); dead-lettering it", s.origin, s.failures,
-                    DatabaseFailures.describe(e));
+            LOG.errorf(
+                    "intake message %s failed %d times (%s); dead-lettering it",
+                    s.origin, s.failures, DatabaseFailures.describe(e));
             s.reject("internal", "the request failed " + s.failures + " times: " + DatabaseFailures.describe(e));
             work.execute(() -> attempt(s));
         } else {
@@ -321,9 +339,10 @@ public class JobSubmissionConsumer {
         if (!s.waiting) {
             s.waiting = true;
             if (waiting.incrementAndGet() == 1) {
-                LOG.warnf("Kafka intake paused: %s %s failed (%s); retrying until it succeeds", what, s.origin,
-                        DatabaseFailures.describe(e));
-                consumer().pause().subscribe().with(paused -> { }, f -> LOG.debugf("pause failed: %s", f));
+                LOG.warnf(
+                        "Kafka intake paused: %s %s failed (%s); retrying until it succeeds",
+                        what, s.origin, DatabaseFailures.describe(e));
+                consumer().pause().subscribe().with(paused -> {}, f -> LOG.debugf("pause failed: %s", f));
             }
         }
         long backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(s.retries++, 10));
@@ -339,7 +358,7 @@ public class JobSubmissionConsumer {
             s.waiting = false;
             if (waiting.decrementAndGet() == 0) {
                 LOG.infof("Kafka intake resumed (%s went through)", s.origin);
-                consumer().resume().subscribe().with(ok -> { }, f -> LOG.debugf("resume failed: %s", f));
+                consumer().resume().subscribe().with(ok -> {}, f -> LOG.debugf("resume failed: %s", f));
             }
         }
         s.done.complete(null);
@@ -353,7 +372,13 @@ public class JobSubmissionConsumer {
         LOG.debugf("intake message %s rejected (%s): %s", s.origin, s.rejectionType, s.rejectionDetail);
         String key = readableIdempotencyKey(s.record.value());
         if (key != null) {
-            events.fire(new JobEvent("rejected", null, s.caller == null ? null : s.caller.tenantId(), key, null, null,
+            events.fire(new JobEvent(
+                    "rejected",
+                    null,
+                    s.caller == null ? null : s.caller.tenantId(),
+                    key,
+                    null,
+                    null,
                     s.rejectionType + ": " + s.rejectionDetail));
         }
     }
@@ -367,9 +392,11 @@ public class JobSubmissionConsumer {
     static String dedupeKey(Caller caller, ConsumerRecord<String, byte[]> record) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            for (byte[] part : new byte[][] {caller.subject().getBytes(StandardCharsets.UTF_8),
-                    record.key() == null ? new byte[0] : record.key().getBytes(StandardCharsets.UTF_8),
-                    record.value()}) {
+            for (byte[] part : new byte[][] {
+                caller.subject().getBytes(StandardCharsets.UTF_8),
+                record.key() == null ? new byte[0] : record.key().getBytes(StandardCharsets.UTF_8),
+                record.value()
+            }) {
                 sha.update(ByteBuffer.allocate(4).putInt(part.length).array());
                 sha.update(part);
             }
@@ -401,21 +428,25 @@ public class JobSubmissionConsumer {
             throw new IntakeRejectedException("unauthorized", "no authorization header");
         }
         String value = new String(header.value(), StandardCharsets.UTF_8).strip();
-        String token = value.regionMatches(true, 0, "Bearer ", 0, 7) ? value.substring(7).strip() : value;
+        String token = value.regionMatches(true, 0, "Bearer ", 0, 7)
+                ? value.substring(7).strip()
+                : value;
         JsonWebToken verified;
         try {
             verified = jwt.parse(token, withGrace);
         } catch (ParseException e) {
             if (expiredBeyondGrace(token)) {
-                throw new IntakeRejectedException("token-expired", "the bearer token expired more than " + tokenGrace
-                        + " before the message was consumed; send it again with a fresh token");
+                throw new IntakeRejectedException(
+                        "token-expired",
+                        "the bearer token expired more than " + tokenGrace
+                                + " before the message was consumed; send it again with a fresh token");
             }
             throw new IntakeRejectedException("unauthorized", "the bearer token is not valid");
         }
         long expiresMillis = verified.getExpirationTime() * 1000;
         if (expiresMillis < record.timestamp()) {
-            throw new IntakeRejectedException("unauthorized", "the bearer token had expired when the message was "
-                    + "produced");
+            throw new IntakeRejectedException(
+                    "unauthorized", "the bearer token had expired when the message was " + "produced");
         }
         Caller caller;
         try {
@@ -442,8 +473,9 @@ public class JobSubmissionConsumer {
         } catch (JsonProcessingException e) {
             String reason = e.getOriginalMessage() == null ? "unreadable JSON" : e.getOriginalMessage();
             int cut = reason.indexOf(" (class ");
-            throw new IntakeRejectedException("malformed-body", "the value is not a valid job request: "
-                    + (cut > 0 ? reason.substring(0, cut) : reason));
+            throw new IntakeRejectedException(
+                    "malformed-body",
+                    "the value is not a valid job request: " + (cut > 0 ? reason.substring(0, cut) : reason));
         } catch (java.io.IOException e) {
             throw new IntakeRejectedException("malformed-body", "the value cannot be read");
         }
@@ -454,8 +486,12 @@ public class JobSubmissionConsumer {
         try {
             JsonNode node = value == null ? null : json.readTree(value);
             JsonNode key = node == null || !node.isObject() ? null : node.get("idempotencyKey");
-            return key != null && key.isTextual() && Text.unstorable(key.asText(), true) == null
-                    && key.asText().length() <= 200 ? key.asText() : null;
+            return key != null
+                            && key.isTextual()
+                            && Text.unstorable(key.asText(), true) == null
+                            && key.asText().length() <= 200
+                    ? key.asText()
+                    : null;
         } catch (java.io.IOException e) {
             return null;
         }

@@ -2,8 +2,7 @@ package dev.dispatch.intake;
 
 /** Checks and cleans user-supplied strings before they reach PostgreSQL, Kafka headers or a log line. */
 final class Text {
-    private Text() {
-    }
+    private Text() {}
 
     /**
      * Why {@code value} cannot be stored, or null if it can: PostgreSQL text and jsonb refuse NUL (U+0000), and an
@@ -19,7 +18,9 @@ final class Text {
             if (c == 0) {
                 return "contains a NUL character (U+0000), which cannot be stored";
             }
-            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+            if (Character.isHighSurrogate(c)
+                    && i + 1 < value.length()
+                    && Character.isLowSurrogate(value.charAt(i + 1))) {
                 i++;
             } else if (Character.isSurrogate(c)) {
                 return "contains an unpaired UTF-16 surrogate (not valid Unicode)";
@@ -43,7 +44,9 @@ final class Text {
         int i = 0;
         for (; i < value.length() && out.length() < max; i++) {
             char c = value.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+            if (Character.isHighSurrogate(c)
+                    && i + 1 < value.length()
+                    && Character.isLowSurrogate(value.charAt(i + 1))) {
                 if (out.length() + 2 > max) {
                     break;
                 }

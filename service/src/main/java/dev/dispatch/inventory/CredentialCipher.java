@@ -31,8 +31,8 @@ public class CredentialCipher {
             throw new IllegalStateException("dispatch.credentials.encryption-key is not valid base64");
         }
         if (raw.length != 32) {
-            throw new IllegalStateException("dispatch.credentials.encryption-key must be 32 bytes (base64), got "
-                    + raw.length);
+            throw new IllegalStateException(
+                    "dispatch.credentials.encryption-key must be 32 bytes (base64), got " + raw.length);
         }
         this.key = new SecretKeySpec(raw, "AES");
     }
@@ -49,7 +49,10 @@ public class CredentialCipher {
             cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, nonce));
             cipher.updateAAD(context.getBytes(StandardCharsets.UTF_8));
             byte[] sealed = cipher.doFinal(plain.getBytes(StandardCharsets.UTF_8));
-            return ByteBuffer.allocate(NONCE + sealed.length).put(nonce).put(sealed).array();
+            return ByteBuffer.allocate(NONCE + sealed.length)
+                    .put(nonce)
+                    .put(sealed)
+                    .array();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("credential encryption failed", e);
         }

@@ -21,12 +21,15 @@ public class CredentialRepository implements PanacheRepositoryBase<Credential, U
      * delete cannot remove a credential that a host being written refers to.
      */
     public List<Credential> lockByNames(String tenantId, Collection<String> names) {
-        return find("tenantId = ?1 and name in ?2", tenantId, names).withLock(LockModeType.PESSIMISTIC_READ).list();
+        return find("tenantId = ?1 and name in ?2", tenantId, names)
+                .withLock(LockModeType.PESSIMISTIC_READ)
+                .list();
     }
 
     /** The tenant's credential by name, locked for update until the transaction ends. */
     public Optional<Credential> lockForUpdate(String tenantId, String name) {
-        return find("tenantId = ?1 and name = ?2", tenantId, name).withLock(LockModeType.PESSIMISTIC_WRITE)
+        return find("tenantId = ?1 and name = ?2", tenantId, name)
+                .withLock(LockModeType.PESSIMISTIC_WRITE)
                 .firstResultOptional();
     }
 

@@ -40,21 +40,23 @@ public class HostImportService {
     public static final String IDENTITY_FILE_LABEL = "identity-file";
 
     private static final ObjectMapper TOML = TomlMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
     private static final ObjectMapper YAML = YAMLMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
     private static final Set<String> TOML_ROOT = Set.of("defaults", "hosts", "groups");
     private static final Set<String> TOML_DEFAULTS = Set.of("port", "user", "credential", "labels", "hostKeyPolicy");
-    private static final Set<String> TOML_HOST = Set.of("address", "port", "user", "credential", "labels", "groups",
-            "hostKeyPolicy", "proxyJump");
+    private static final Set<String> TOML_HOST =
+            Set.of("address", "port", "user", "credential", "labels", "groups", "hostKeyPolicy", "proxyJump");
     private static final Set<String> TOML_GROUP = Set.of("members", "selector");
     private static final Set<String> YAML_ROOT = Set.of("defaults", "clusters");
-    private static final Set<String> YAML_DEFAULTS = Set.of("user", "port", "ssh_key", "key_path", "credential",
-            "jump_host", "parallel");
-    private static final Set<String> YAML_CLUSTER = Set.of("nodes", "user", "port", "ssh_key", "key_path",
-            "credential", "jump_host", "parallel");
-    private static final Set<String> YAML_NODE = Set.of("host", "port", "user", "ssh_key", "key_path", "credential",
-            "jump_host");
+    private static final Set<String> YAML_DEFAULTS =
+            Set.of("user", "port", "ssh_key", "key_path", "credential", "jump_host", "parallel");
+    private static final Set<String> YAML_CLUSTER =
+            Set.of("nodes", "user", "port", "ssh_key", "key_path", "credential", "jump_host", "parallel");
+    private static final Set<String> YAML_NODE =
+            Set.of("host", "port", "user", "ssh_key", "key_path", "credential", "jump_host");
 
     private final InventoryService inventory;
     private final HostRepository hosts;
@@ -62,8 +64,12 @@ public class HostImportService {
     private final TenantService tenants;
     private final AuditService audit;
 
-    public HostImportService(InventoryService inventory, HostRepository hosts, HostGroupRepository groups,
-            TenantService tenants, AuditService audit) {
+    public HostImportService(
+            InventoryService inventory,
+            HostRepository hosts,
+            HostGroupRepository groups,
+            TenantService tenants,
+            AuditService audit) {
         this.inventory = inventory;
         this.hosts = hosts;
         this.groups = groups;
@@ -82,9 +88,12 @@ public class HostImportService {
     }
 
     /** What an import did (or, for a dry run, would do), in file order. */
-    public record Result(boolean dryRun, List<String> created, List<String> updated, List<String> groupsCreated,
-            List<String> groupsUpdated) {
-    }
+    public record Result(
+            boolean dryRun,
+            List<String> created,
+            List<String> updated,
+            List<String> groupsCreated,
+            List<String> groupsUpdated) {}
 
     /**
      * A host read from a file.
@@ -95,8 +104,9 @@ public class HostImportService {
      */
     private record HostEntry(String field, String name, HostSpec spec, String identityFile, boolean connectionOnly) {
         boolean sameAs(HostEntry other) {
-            return Objects.equals(spec.address(), other.spec.address()) && Objects.equals(spec.port(),
-                    other.spec.port()) && Objects.equals(spec.user(), other.spec.user())
+            return Objects.equals(spec.address(), other.spec.address())
+                    && Objects.equals(spec.port(), other.spec.port())
+                    && Objects.equals(spec.user(), other.spec.user())
                     && Objects.equals(spec.credential(), other.spec.credential())
                     && Objects.equals(identityFile, other.identityFile)
                     && Objects.equals(spec.proxyJump(), other.spec.proxyJump());
@@ -108,8 +118,7 @@ public class HostImportService {
      *
      * @param membersOnly the format has no selectors: an existing group keeps its selector
      */
-    private record GroupEntry(String field, String name, GroupSpec spec, boolean membersOnly) {
-    }
+    private record GroupEntry(String field, String name, GroupSpec spec, boolean membersOnly) {}
 
     /** Everything read from a file, and what was wrong with it. */
     private record Parsed(List<HostEntry> hosts, List<GroupEntry> groups, List<Violation> violations) {
@@ -162,7 +171,8 @@ public class HostImportService {
             credentialNames.add(spec.credential());
         }
         Set<String> knownCredentials = inventory.credentialNamesLocked(caller.tenantId(), credentialNames);
-        if (defaultCredential != null && InventoryService.isValidName(defaultCredential)
+        if (defaultCredential != null
+                && InventoryService.isValidName(defaultCredential)
                 && !knownCredentials.contains(defaultCredential)) {
             violations.add(new Violation("credential", "no credential named '" + defaultCredential + "'"));
         }
@@ -172,15 +182,19 @@ public class HostImportService {
         boolean offAllowed = tenants.lockSettings(caller.tenantId()).allowHostKeyPolicyOff();
         for (HostEntry entry : byName.values()) {
             HostSpec spec = specs.get(entry.name());
-            inventory.validateHost(entry.field() + ".", spec,
-                    c -> knownCredentials.contains(c) || c.equals(defaultCredential), more);
-            inventory.validateJumps(entry.field() + ".", entry.name(), spec,
-                    h -> byName.containsKey(h) || existing.containsKey(h), more);
+            inventory.validateHost(
+                    entry.field() + ".", spec, c -> knownCredentials.contains(c) || c.equals(defaultCredential), more);
+            inventory.validateJumps(
+                    entry.field() + ".",
+                    entry.name(),
+                    spec,
+                    h -> byName.containsKey(h) || existing.containsKey(h),
+                    more);
             InventoryService.validatePolicy(entry.field() + ".", spec, offAllowed, more);
         }
         for (GroupEntry group : parsed.groups()) {
-            inventory.validateGroup(group.field() + ".", group.spec(),
-                    h -> byName.containsKey(h) || existing.containsKey(h), more);
+            inventory.validateGroup(
+                    group.field() + ".", group.spec(), h -> byName.containsKey(h) || existing.containsKey(h), more);
         }
         more.stream().filter(v -> !reported.contains(v.field())).forEach(violations::add);
         if (!violations.isEmpty()) {
@@ -232,8 +246,15 @@ public class HostImportService {
         HostSpec spec = entry.spec();
         String credential = spec.credential() != null ? spec.credential() : defaultCredential;
         if (!entry.connectionOnly()) {
-            return new HostSpec(spec.address(), spec.port(), spec.user(), credential, spec.labels(), spec.groups(),
-                    spec.hostKeyPolicy(), spec.proxyJump());
+            return new HostSpec(
+                    spec.address(),
+                    spec.port(),
+                    spec.user(),
+                    credential,
+                    spec.labels(),
+                    spec.groups(),
+                    spec.hostKeyPolicy(),
+                    spec.proxyJump());
         }
         Map<String, String> labels = new LinkedHashMap<>();
         List<String> hostGroups = List.of();
@@ -264,8 +285,9 @@ public class HostImportService {
         for (HostEntry entry : entries) {
             HostEntry first = byName.putIfAbsent(entry.name(), entry);
             if (first != null && !first.sameAs(entry)) {
-                violations.add(new Violation(entry.field(), "host '" + entry.name() + "' is also defined, differently, at "
-                        + first.field()));
+                violations.add(new Violation(
+                        entry.field(),
+                        "host '" + entry.name() + "' is also defined, differently, at " + first.field()));
             }
         }
         return byName;
@@ -288,16 +310,22 @@ public class HostImportService {
                 v.add(new Violation("defaults", "must be a table"));
             } else {
                 onlyKeys(defaults, "defaults", TOML_DEFAULTS, v);
-                base = new HostSpec(null, integer(defaults, "port", "defaults", v), text(defaults, "user", "defaults",
-                        v), text(defaults, "credential", "defaults", v), stringMap(defaults, "labels", "defaults", v),
-                        null, text(defaults, "hostKeyPolicy", "defaults", v), null);
+                base = new HostSpec(
+                        null,
+                        integer(defaults, "port", "defaults", v),
+                        text(defaults, "user", "defaults", v),
+                        text(defaults, "credential", "defaults", v),
+                        stringMap(defaults, "labels", "defaults", v),
+                        null,
+                        text(defaults, "hostKeyPolicy", "defaults", v),
+                        null);
             }
         }
         JsonNode hostTable = root.get("hosts");
         if (hostTable != null && !hostTable.isObject()) {
             v.add(new Violation("hosts", "must be a table of [hosts.NAME] tables"));
         } else if (hostTable != null) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = hostTable.fields(); it.hasNext();) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = hostTable.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 String field = "hosts." + e.getKey();
                 JsonNode h = e.getValue();
@@ -315,11 +343,15 @@ public class HostImportService {
                 if (own != null) {
                     labels.putAll(own);
                 }
-                HostSpec spec = new HostSpec(text(h, "address", field, v),
-                        or(integer(h, "port", field, v), base.port()), or(text(h, "user", field, v), base.user()),
-                        or(text(h, "credential", field, v), base.credential()), labels,
-                        stringList(h, "groups", field, v), or(text(h, "hostKeyPolicy", field, v),
-                                base.hostKeyPolicy()), text(h, "proxyJump", field, v));
+                HostSpec spec = new HostSpec(
+                        text(h, "address", field, v),
+                        or(integer(h, "port", field, v), base.port()),
+                        or(text(h, "user", field, v), base.user()),
+                        or(text(h, "credential", field, v), base.credential()),
+                        labels,
+                        stringList(h, "groups", field, v),
+                        or(text(h, "hostKeyPolicy", field, v), base.hostKeyPolicy()),
+                        text(h, "proxyJump", field, v));
                 p.hosts().add(new HostEntry(field, e.getKey(), spec, null, false));
             }
         }
@@ -327,7 +359,7 @@ public class HostImportService {
         if (groupTable != null && !groupTable.isObject()) {
             v.add(new Violation("groups", "must be a table of [groups.NAME] tables"));
         } else if (groupTable != null) {
-            for (Iterator<Map.Entry<String, JsonNode>> it = groupTable.fields(); it.hasNext();) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = groupTable.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 String field = "groups." + e.getKey();
                 if (!InventoryService.isValidName(e.getKey())) {
@@ -339,8 +371,14 @@ public class HostImportService {
                     continue;
                 }
                 onlyKeys(e.getValue(), field, TOML_GROUP, v);
-                p.groups().add(new GroupEntry(field, e.getKey(), new GroupSpec(stringList(e.getValue(), "members",
-                        field, v), stringMap(e.getValue(), "selector", field, v)), false));
+                p.groups()
+                        .add(new GroupEntry(
+                                field,
+                                e.getKey(),
+                                new GroupSpec(
+                                        stringList(e.getValue(), "members", field, v),
+                                        stringMap(e.getValue(), "selector", field, v)),
+                                false));
             }
         }
         return p;
@@ -351,7 +389,10 @@ public class HostImportService {
     /** Connection settings that cascade from defaults to cluster to node. */
     private record Cascade(String user, Integer port, String identityFile, String credential) {
         Cascade under(Cascade more) {
-            return new Cascade(or(more.user, user), or(more.port, port), or(more.identityFile, identityFile),
+            return new Cascade(
+                    or(more.user, user),
+                    or(more.port, port),
+                    or(more.identityFile, identityFile),
                     or(more.credential, credential));
         }
     }
@@ -379,7 +420,7 @@ public class HostImportService {
             v.add(new Violation("clusters", "must be a mapping of cluster name to {nodes: [...]}"));
             return p;
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = clusters.fields(); it.hasNext();) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = clusters.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             String field = "clusters." + e.getKey();
             if (!InventoryService.isValidName(e.getKey())) {
@@ -407,8 +448,12 @@ public class HostImportService {
                 }
             }
             if (!members.isEmpty()) {
-                p.groups().add(new GroupEntry(field, e.getKey(),
-                        new GroupSpec(List.copyOf(new LinkedHashSet<>(members)), null), true));
+                p.groups()
+                        .add(new GroupEntry(
+                                field,
+                                e.getKey(),
+                                new GroupSpec(List.copyOf(new LinkedHashSet<>(members)), null),
+                                true));
             }
         }
         return p;
@@ -417,8 +462,8 @@ public class HostImportService {
     private static Cascade cascade(JsonNode node, String field, List<Violation> v) {
         String jump = text(node, "jump_host", field, v);
         if (jump != null && !jump.isBlank()) {
-            v.add(new Violation(field + ".jump_host", "jump hosts are not supported; list hosts dispatch can reach"
-                    + " directly"));
+            v.add(new Violation(
+                    field + ".jump_host", "jump hosts are not supported; list hosts dispatch can reach" + " directly"));
         }
         String user = text(node, "user", field, v);
         if (user != null && user.contains("${")) {
@@ -426,8 +471,8 @@ public class HostImportService {
         }
         String sshKey = text(node, "ssh_key", field, v);
         String keyPath = text(node, "key_path", field, v);
-        return new Cascade(user, integer(node, "port", field, v), or(sshKey, keyPath),
-                text(node, "credential", field, v));
+        return new Cascade(
+                user, integer(node, "port", field, v), or(sshKey, keyPath), text(node, "credential", field, v));
     }
 
     /** One bssh node: {@code "[user@]host[:port]"} (IPv6 in brackets) or {@code {host, port, user, ...}}. */
@@ -487,13 +532,18 @@ public class HostImportService {
         int port = c.port() == null ? 22 : c.port();
         String name = host.replace(':', '-') + (port == 22 ? "" : "_" + port);
         if (!InventoryService.isValidName(name)) {
-            v.add(new Violation(field, "gives the host name '" + name + "', which is not valid: 1-128 letters, digits,"
-                    + " '.', '_' or '-', starting with a letter or digit"));
+            v.add(new Violation(
+                    field,
+                    "gives the host name '" + name + "', which is not valid: 1-128 letters, digits,"
+                            + " '.', '_' or '-', starting with a letter or digit"));
             return null;
         }
-        return new HostEntry(field, name,
+        return new HostEntry(
+                field,
+                name,
                 new HostSpec(host, c.port(), c.user(), c.credential(), null, null, null, null),
-                c.identityFile(), true);
+                c.identityFile(),
+                true);
     }
 
     // ---- ssh_config ------------------------------------------------------------------------------------------
@@ -511,13 +561,18 @@ public class HostImportService {
         for (SshConfigFile.Entry e : entries) {
             String field = "hosts." + e.alias();
             if (!InventoryService.isValidName(e.alias())) {
-                v.add(new Violation(field, "Host alias '" + e.alias() + "' is not a valid host name: 1-128 letters,"
-                        + " digits, '.', '_' or '-', starting with a letter or digit"));
+                v.add(new Violation(
+                        field,
+                        "Host alias '" + e.alias() + "' is not a valid host name: 1-128 letters,"
+                                + " digits, '.', '_' or '-', starting with a letter or digit"));
                 continue;
             }
-            if (e.proxyJump() != null && (e.proxyJump().contains("@") || e.proxyJump().contains(":"))) {
-                v.add(new Violation(field + ".proxyJump", "jump hosts must be Host aliases of this file or inventory"
-                        + " hosts (without user@ or :port)"));
+            if (e.proxyJump() != null
+                    && (e.proxyJump().contains("@") || e.proxyJump().contains(":"))) {
+                v.add(new Violation(
+                        field + ".proxyJump",
+                        "jump hosts must be Host aliases of this file or inventory"
+                                + " hosts (without user@ or :port)"));
             }
             String address = e.alias();
             if (e.hostName() != null) {
@@ -527,8 +582,13 @@ public class HostImportService {
                     continue;
                 }
             }
-            p.hosts().add(new HostEntry(field, e.alias(), new HostSpec(address, e.port(), e.user(), null, null, null,
-                    null, e.proxyJump()), e.identityFile(), true));
+            p.hosts()
+                    .add(new HostEntry(
+                            field,
+                            e.alias(),
+                            new HostSpec(address, e.port(), e.user(), null, null, null, null, e.proxyJump()),
+                            e.identityFile(),
+                            true));
         }
         return p;
     }
@@ -563,8 +623,10 @@ public class HostImportService {
             }
             return root;
         } catch (JacksonException e) {
-            String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr() + ")";
+            String where = e.getLocation() == null
+                    ? ""
+                    : " (line " + e.getLocation().getLineNr() + ", column "
+                            + e.getLocation().getColumnNr() + ")";
             v.add(new Violation("body", "not valid " + format + where + ": " + reason(e.getOriginalMessage())));
             return null;
         }
@@ -575,17 +637,20 @@ public class HostImportService {
         if (message == null) {
             return "unreadable";
         }
-        List<String> lines = message.lines().filter(l -> !l.isBlank() && !Character.isWhitespace(l.charAt(0)))
+        List<String> lines = message.lines()
+                .filter(l -> !l.isBlank() && !Character.isWhitespace(l.charAt(0)))
                 .toList();
         return lines.isEmpty() ? message.strip() : String.join("; ", lines);
     }
 
     private static void onlyKeys(JsonNode node, String field, Set<String> allowed, List<Violation> v) {
-        for (Iterator<String> it = node.fieldNames(); it.hasNext();) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String key = it.next();
             if (!allowed.contains(key)) {
-                v.add(new Violation(field.isEmpty() ? key : field + "." + key, "unknown field (known: "
-                        + String.join(", ", allowed.stream().sorted().toList()) + ")"));
+                v.add(new Violation(
+                        field.isEmpty() ? key : field + "." + key,
+                        "unknown field (known: "
+                                + String.join(", ", allowed.stream().sorted().toList()) + ")"));
             }
         }
     }
@@ -624,7 +689,7 @@ public class HostImportService {
             return null;
         }
         Map<String, String> map = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext();) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (!e.getValue().isTextual()) {
                 v.add(new Violation(field + "." + key + "." + e.getKey(), "must be a string"));

@@ -28,6 +28,7 @@ public class HostRepository implements PanacheRepositoryBase<Host, UUID> {
     /** Names of the tenant's hosts that log in with the given credential, sorted. */
     public List<String> namesUsingCredential(String tenantId, String credential) {
         return list("tenantId = ?1 and credential = ?2 order by name", tenantId, credential).stream()
-                .map(h -> h.name).toList();
+                .map(h -> h.name)
+                .toList();
     }
 }

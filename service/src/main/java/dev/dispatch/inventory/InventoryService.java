@@ -3,9 +3,9 @@ package dev.dispatch.inventory;
 import dev.dispatch.InvalidRequestException;
 import dev.dispatch.InvalidRequestException.Violation;
 import dev.dispatch.audit.AuditService;
+import dev.dispatch.ssh.HostKeyPolicy;
 import dev.dispatch.ssh.InvalidKeyMaterialException;
 import dev.dispatch.ssh.SshKeys;
-import dev.dispatch.ssh.HostKeyPolicy;
 import dev.dispatch.ssh.SshTarget;
 import dev.dispatch.tenancy.Caller;
 import dev.dispatch.tenancy.TenantService;
@@ -47,8 +47,14 @@ public class InventoryService {
     private final TenantService tenants;
     private final AuditService audit;
 
-    public InventoryService(HostRepository hosts, HostGroupRepository groups, CredentialRepository credentials,
-            KnownHostKeyRepository knownKeys, CredentialCipher cipher, TenantService tenants, AuditService audit) {
+    public InventoryService(
+            HostRepository hosts,
+            HostGroupRepository groups,
+            CredentialRepository credentials,
+            KnownHostKeyRepository knownKeys,
+            CredentialCipher cipher,
+            TenantService tenants,
+            AuditService audit) {
         this.hosts = hosts;
         this.groups = groups;
         this.credentials = credentials;
@@ -59,9 +65,15 @@ public class InventoryService {
     }
 
     /** A host as a client describes it. */
-    public record HostSpec(String address, Integer port, String user, String credential, Map<String, String> labels,
-            List<String> groups, String hostKeyPolicy, String proxyJump) {
-    }
+    public record HostSpec(
+            String address,
+            Integer port,
+            String user,
+            String credential,
+            Map<String, String> labels,
+            List<String> groups,
+            String hostKeyPolicy,
+            String proxyJump) {}
 
     /**
      * Which hosts to list.
@@ -69,12 +81,10 @@ public class InventoryService {
      * @param group only hosts the group resolves to (null: no restriction)
      * @param labels only hosts carrying every label; a null value asks for the key with any value
      */
-    public record HostFilter(String group, Map<String, String> labels) {
-    }
+    public record HostFilter(String group, Map<String, String> labels) {}
 
     /** A group as a client describes it: explicit members and/or a label selector. */
-    public record GroupSpec(List<String> members, Map<String, String> selector) {
-    }
+    public record GroupSpec(List<String> members, Map<String, String> selector) {}
 
     /**
      * A group and the hosts it resolves to.
@@ -83,16 +93,13 @@ public class InventoryService {
      *        {@code groups} list
      * @param hosts resolved host names, sorted
      */
-    public record ResolvedGroup(String name, HostGroup definition, List<String> hosts) {
-    }
+    public record ResolvedGroup(String name, HostGroup definition, List<String> hosts) {}
 
     /** Public facts about a stored credential. */
-    public record CredentialInfo(String name, String type, String fingerprint, Instant createdAt, Instant updatedAt) {
-    }
+    public record CredentialInfo(String name, String type, String fingerprint, Instant createdAt, Instant updatedAt) {}
 
     /** Outcome of writing one inventory object. */
-    record Upsert<T>(T value, boolean created) {
-    }
+    record Upsert<T>(T value, boolean created) {}
 
     // ---- hosts -----------------------------------------------------------------------------------------------
 
@@ -108,10 +115,15 @@ public class InventoryService {
         }
         List<Violation> violations = new ArrayList<>();
         checkName("name", name, violations);
-        Set<String> known = credentialNamesLocked(caller.tenantId(),
-                spec.credential() == null ? List.of() : List.of(spec.credential()));
+        Set<String> known = credentialNamesLocked(
+                caller.tenantId(), spec.credential() == null ? List.of() : List.of(spec.credential()));
         validateHost("", spec, known::contains, violations);
-        validateJumps("", name, spec, jump -> hosts.findByName(caller.tenantId(), jump).isPresent(), violations);
+        validateJumps(
+                "",
+                name,
+                spec,
+                jump -> hosts.findByName(caller.tenantId(), jump).isPresent(),
+                violations);
         validatePolicy("", spec, tenants.lockSettings(caller.tenantId()).allowHostKeyPolicyOff(), violations);
         if (!violations.isEmpty()) {
             throw new InvalidRequestException(violations);
@@ -137,8 +149,8 @@ public class InventoryService {
         List<Host> all = hosts.listForTenant(tenantId);
         Set<String> inGroup = null;
         if (filter.group() != null) {
-            inGroup = new HashSet<>(resolve(filter.group(), groups.findByName(tenantId, filter.group()).orElse(null),
-                    all));
+            inGroup = new HashSet<>(resolve(
+                    filter.group(), groups.findByName(tenantId, filter.group()).orElse(null), all));
         }
         List<Host> result = new ArrayList<>();
         for (Host h : all) {
@@ -166,7 +178,8 @@ public class InventoryService {
         List<String> memberOf = new ArrayList<>();
         for (HostGroup group : groups.listForTenant(caller.tenantId())) {
             if (group.members != null && group.members.contains(name)) {
-                group.members = group.members.stream().filter(m -> !m.equals(name)).toList();
+                group.members =
+                        group.members.stream().filter(m -> !m.equals(name)).toList();
                 group.updatedAt = now;
                 memberOf.add(group.name);
             }
@@ -227,8 +240,8 @@ public class InventoryService {
      * Checks a host's {@code proxyJump}: comma-separated names of other hosts of the tenant, at most
      * {@value #MAX_JUMPS}, none repeated. {@code hostExists} decides whether a name is (or will be) a host.
      */
-    void validateJumps(String prefix, String name, HostSpec spec, Predicate<String> hostExists,
-            List<Violation> violations) {
+    void validateJumps(
+            String prefix, String name, HostSpec spec, Predicate<String> hostExists, List<Violation> violations) {
         if (spec.proxyJump() == null) {
             return;
         }
@@ -243,8 +256,10 @@ public class InventoryService {
         }
         for (String jump : chain) {
             if (!isValidName(jump)) {
-                violations.add(new Violation(field, "'" + jump + "' is not an inventory host name (user@ and :port"
-                        + " are set on the jump host itself)"));
+                violations.add(new Violation(
+                        field,
+                        "'" + jump + "' is not an inventory host name (user@ and :port"
+                                + " are set on the jump host itself)"));
             } else if (jump.equals(name)) {
                 violations.add(new Violation(field, "a host cannot be its own jump host"));
             } else if (!hostExists.test(jump)) {
@@ -256,8 +271,10 @@ public class InventoryService {
     /** Checks that a host uses the host key policy {@code off} only where the tenant's admin allowed it. */
     static void validatePolicy(String prefix, HostSpec spec, boolean offAllowed, List<Violation> violations) {
         if ("off".equals(spec.hostKeyPolicy()) && !offAllowed) {
-            violations.add(new Violation(prefix + "hostKeyPolicy", "'off' is not allowed in this tenant; its admin"
-                    + " must first set allowHostKeyPolicyOff (PUT /api/v1/tenant)"));
+            violations.add(new Violation(
+                    prefix + "hostKeyPolicy",
+                    "'off' is not allowed in this tenant; its admin"
+                            + " must first set allowHostKeyPolicyOff (PUT /api/v1/tenant)"));
         }
     }
 
@@ -328,21 +345,29 @@ public class InventoryService {
             throw new InvalidRequestException(violations);
         }
         TenantSettings current = tenants.lockSettings(caller.tenantId());
-        TenantSettings next = new TenantSettings(hostKeyPolicy == null ? current.hostKeyPolicy() : hostKeyPolicy,
+        TenantSettings next = new TenantSettings(
+                hostKeyPolicy == null ? current.hostKeyPolicy() : hostKeyPolicy,
                 allowHostKeyPolicyOff == null ? current.allowHostKeyPolicyOff() : allowHostKeyPolicyOff);
         if (next.hostKeyPolicy().equals("off") && !next.allowHostKeyPolicyOff()) {
-            throw InvalidRequestException.of("hostKeyPolicy", "'off' is allowed only together with"
-                    + " allowHostKeyPolicyOff: true");
+            throw InvalidRequestException.of(
+                    "hostKeyPolicy", "'off' is allowed only together with" + " allowHostKeyPolicyOff: true");
         }
         tenants.writeSettings(caller.tenantId(), next);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("hostKeyPolicy", next.hostKeyPolicy());
         details.put("allowHostKeyPolicyOff", next.allowHostKeyPolicyOff());
-        details.put("before", Map.of("hostKeyPolicy", current.hostKeyPolicy(),
-                "allowHostKeyPolicyOff", current.allowHostKeyPolicyOff()));
+        details.put(
+                "before",
+                Map.of(
+                        "hostKeyPolicy",
+                        current.hostKeyPolicy(),
+                        "allowHostKeyPolicyOff",
+                        current.allowHostKeyPolicyOff()));
         if (!next.allowHostKeyPolicyOff()) {
             List<String> stillOff = hosts.listForTenant(caller.tenantId()).stream()
-                    .filter(h -> "off".equals(h.hostKeyPolicy)).map(h -> h.name).toList();
+                    .filter(h -> "off".equals(h.hostKeyPolicy))
+                    .map(h -> h.name)
+                    .toList();
             if (!stillOff.isEmpty()) {
                 details.put("hostsNowRejected", stillOff);
             }
@@ -393,7 +418,8 @@ public class InventoryService {
         boolean hasMembers = spec.members() != null && !spec.members().isEmpty();
         boolean hasSelector = spec.selector() != null && !spec.selector().isEmpty();
         if (!hasMembers && !hasSelector) {
-            violations.add(new Violation(prefix.isEmpty() ? "body" : prefix + "members",
+            violations.add(new Violation(
+                    prefix.isEmpty() ? "body" : prefix + "members",
                     "give at least one member or a non-empty selector"));
         }
         if (spec.members() != null) {
@@ -472,8 +498,8 @@ public class InventoryService {
             }
         }
         List<ResolvedGroup> result = new ArrayList<>();
-        byName.forEach((name, definition) -> result.add(new ResolvedGroup(name, definition,
-                resolve(name, definition, all))));
+        byName.forEach(
+                (name, definition) -> result.add(new ResolvedGroup(name, definition, resolve(name, definition, all))));
         return result;
     }
 
@@ -491,7 +517,11 @@ public class InventoryService {
         }
         HostGroup group = found.get();
         groups.delete(group);
-        audit.record(caller, "group.delete", "group/" + name, "ok",
+        audit.record(
+                caller,
+                "group.delete",
+                "group/" + name,
+                "ok",
                 Map.of("members", group.members, "selector", group.selector));
         return true;
     }
@@ -521,12 +551,13 @@ public class InventoryService {
 
     private static List<String> resolve(String name, HostGroup definition, List<Host> all) {
         Set<String> resolved = new TreeSet<>();
-        Set<String> members = definition == null || definition.members == null ? Set.of()
-                : new HashSet<>(definition.members);
-        Map<String, String> selector = definition == null || definition.selector == null ? Map.of()
-                : definition.selector;
+        Set<String> members =
+                definition == null || definition.members == null ? Set.of() : new HashSet<>(definition.members);
+        Map<String, String> selector =
+                definition == null || definition.selector == null ? Map.of() : definition.selector;
         for (Host h : all) {
-            if (members.contains(h.name) || (h.groups != null && h.groups.contains(name))
+            if (members.contains(h.name)
+                    || (h.groups != null && h.groups.contains(name))
                     || (!selector.isEmpty() && carries(h, selector))) {
                 resolved.add(h.name);
             }
@@ -543,7 +574,8 @@ public class InventoryService {
         }
         for (Map.Entry<String, String> wanted : labels.entrySet()) {
             String value = host.labels.get(wanted.getKey());
-            if (value == null || (wanted.getValue() != null && !wanted.getValue().equals(value))) {
+            if (value == null
+                    || (wanted.getValue() != null && !wanted.getValue().equals(value))) {
                 return false;
             }
         }
@@ -590,7 +622,11 @@ public class InventoryService {
         if (created) {
             credentials.persist(credential);
         }
-        audit.record(caller, created ? "credential.create" : "credential.update", "credential/" + name, "ok",
+        audit.record(
+                caller,
+                created ? "credential.create" : "credential.update",
+                "credential/" + name,
+                "ok",
                 Map.of("type", info.type(), "fingerprint", info.fingerprint()));
         return info(credential);
     }
@@ -598,7 +634,9 @@ public class InventoryService {
     /** Public facts of every credential of the tenant, by name; never key material. */
     @Transactional
     public List<CredentialInfo> credentials(String tenantId) {
-        return credentials.listForTenant(tenantId).stream().map(InventoryService::info).toList();
+        return credentials.listForTenant(tenantId).stream()
+                .map(InventoryService::info)
+                .toList();
     }
 
     /**
@@ -619,7 +657,11 @@ public class InventoryService {
         }
         Credential credential = found.get();
         credentials.delete(credential);
-        audit.record(caller, "credential.delete", "credential/" + name, "ok",
+        audit.record(
+                caller,
+                "credential.delete",
+                "credential/" + name,
+                "ok",
                 Map.of("type", credential.keyType, "fingerprint", credential.fingerprint));
         return true;
     }
@@ -687,7 +729,11 @@ public class InventoryService {
             knownKeys.persist(row);
             stored.add(row);
         }
-        audit.record(caller, "known-hosts.replace", "host/" + hostName, "ok",
+        audit.record(
+                caller,
+                "known-hosts.replace",
+                "host/" + hostName,
+                "ok",
                 Map.of("fingerprints", stored.stream().map(k -> k.fingerprint).toList()));
         return stored;
     }
@@ -721,7 +767,11 @@ public class InventoryService {
             return false;
         }
         knownKeys.deleteForHost(caller.tenantId(), hostName);
-        audit.record(caller, "known-hosts.delete", "host/" + hostName, "ok",
+        audit.record(
+                caller,
+                "known-hosts.delete",
+                "host/" + hostName,
+                "ok",
                 Map.of("fingerprints", keys.stream().map(k -> k.fingerprint).toList()));
         return true;
     }
@@ -781,8 +831,20 @@ public class InventoryService {
                 trusted.add(k.publicKey);
             }
         }
-        return new SshTarget(tenantId, host.name, host.address, host.port, host.user, key, passphrase, trusted,
-                revoked, authorities, policy, jumps, null);
+        return new SshTarget(
+                tenantId,
+                host.name,
+                host.address,
+                host.port,
+                host.user,
+                key,
+                passphrase,
+                trusted,
+                revoked,
+                authorities,
+                policy,
+                jumps,
+                null);
     }
 
     /**
@@ -820,7 +882,11 @@ public class InventoryService {
         if (!knownKeys.insertIfAbsent(row)) {
             return true;
         }
-        audit.record(actor, "known-host.accepted", "host/" + hostName, "ok",
+        audit.record(
+                actor,
+                "known-host.accepted",
+                "host/" + hostName,
+                "ok",
                 Map.of("fingerprint", parsed.fingerprint(), "type", parsed.type(), "policy", "accept-new"));
         return true;
     }
@@ -832,7 +898,11 @@ public class InventoryService {
     @Transactional
     public void recordUnverifiedHostKey(Caller actor, String hostName, String fingerprint) {
         tenants.ensureExists(actor.tenantId());
-        audit.record(actor, "host-key.unverified", "host/" + hostName, "ok",
+        audit.record(
+                actor,
+                "host-key.unverified",
+                "host/" + hostName,
+                "ok",
                 Map.of("fingerprint", fingerprint, "policy", "off"));
     }
 
@@ -862,7 +932,8 @@ public class InventoryService {
 
     static void checkName(String field, String name, List<Violation> violations) {
         if (!isValidName(name)) {
-            violations.add(new Violation(field,
+            violations.add(new Violation(
+                    field,
                     "must be 1-128 characters of letters, digits, '.', '_' or '-', starting with a letter or digit"));
         }
     }

@@ -22,20 +22,29 @@ public class KnownHostKeyRepository implements PanacheRepositoryBase<KnownHostKe
     public void lockHost(String tenantId, String hostName) {
         getEntityManager()
                 .createNativeQuery("select pg_advisory_xact_lock(hashtext('known-host:' || :tenant || '/' || :host))")
-                .setParameter("tenant", tenantId).setParameter("host", hostName).getSingleResult();
+                .setParameter("tenant", tenantId)
+                .setParameter("host", hostName)
+                .getSingleResult();
     }
 
     /** Inserts an unmarked (trusted) key unless the tenant already has it for the host; true when it was inserted. */
     public boolean insertIfAbsent(KnownHostKey k) {
-        return getEntityManager().createNativeQuery("""
+        return getEntityManager()
+                        .createNativeQuery("""
                 insert into known_host_key (id, tenant_id, host_name, key_type, public_key, fingerprint, created_at,
                                             created_by)
                 values (:id, :tenant, :host, :type, :key, :fingerprint, :at, :by)
                 on conflict (tenant_id, host_name, public_key) do nothing""")
-                .setParameter("id", k.id).setParameter("tenant", k.tenantId).setParameter("host", k.hostName)
-                .setParameter("type", k.keyType).setParameter("key", k.publicKey)
-                .setParameter("fingerprint", k.fingerprint).setParameter("at", k.createdAt)
-                .setParameter("by", k.createdBy).executeUpdate() == 1;
+                        .setParameter("id", k.id)
+                        .setParameter("tenant", k.tenantId)
+                        .setParameter("host", k.hostName)
+                        .setParameter("type", k.keyType)
+                        .setParameter("key", k.publicKey)
+                        .setParameter("fingerprint", k.fingerprint)
+                        .setParameter("at", k.createdAt)
+                        .setParameter("by", k.createdBy)
+                        .executeUpdate()
+                == 1;
     }
 
     /** Removes every key of the tenant's host; returns how many. */

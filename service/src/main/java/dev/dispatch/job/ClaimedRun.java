@@ -10,8 +10,17 @@ import java.util.UUID;
  * @param submittedBy the job's submitter (token subject), the actor of audit records the run causes
  * @param secrets the job's sealed {@link JobSecrets}, opened only by the worker that runs it; null when none
  */
-public record ClaimedRun(UUID runId, UUID jobId, String tenantId, String hostName, int attempt, JobKind kind,
-        JobRequest request, Duration timeout, String submittedBy, byte[] secrets) {
+public record ClaimedRun(
+        UUID runId,
+        UUID jobId,
+        String tenantId,
+        String hostName,
+        int attempt,
+        JobKind kind,
+        JobRequest request,
+        Duration timeout,
+        String submittedBy,
+        byte[] secrets) {
 
     /** The same run with {@code full} as its request (the stored one with its secrets opened). */
     public ClaimedRun withRequest(JobRequest full) {

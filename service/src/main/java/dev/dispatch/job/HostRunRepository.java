@@ -18,7 +18,8 @@ import java.util.stream.Collectors;
 public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
     /** SQL list of the states counting toward maxFailures, e.g. {@code 'FAILED', 'TIMED_OUT', ...}. */
     private static final String FAILURE_STATES = Arrays.stream(RunState.values())
-            .filter(RunState::isFailure).map(s -> "'" + s.name() + "'")
+            .filter(RunState::isFailure)
+            .map(s -> "'" + s.name() + "'")
             .collect(Collectors.joining(", "));
 
     /**
@@ -29,7 +30,8 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
      */
     @SuppressWarnings("unchecked")
     public List<Object[]> lockJobsWithQueuedRuns(int limit) {
-        return getEntityManager().createNativeQuery("""
+        return getEntityManager()
+                .createNativeQuery("""
                 select j.id, j.parallelism from job j
                 join (select c.id,
                              row_number() over (partition by c.tenant_id
@@ -53,21 +55,25 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
 
     /** Runs of the job not yet finished. */
     public long countUnfinished(UUID jobId) {
-        return countNative("select count(*) from host_run where job_id = :job and state in ('QUEUED', 'RUNNING')",
-                jobId);
+        return countNative(
+                "select count(*) from host_run where job_id = :job and state in ('QUEUED', 'RUNNING')", jobId);
     }
 
     // Per-run hot path: native SQL, because Hibernate re-translates HQL count queries on every call.
     private long countNative(String sql, UUID jobId) {
         flush();
-        return ((Number) getEntityManager().createNativeQuery(sql).setParameter("job", jobId).getSingleResult())
+        return ((Number) getEntityManager()
+                        .createNativeQuery(sql)
+                        .setParameter("job", jobId)
+                        .getSingleResult())
                 .longValue();
     }
 
     /** The lowest batch of the job that still has unfinished runs; only it may run. */
     public int currentBatch(UUID jobId) {
-        Object batch = getEntityManager().createNativeQuery(
-                "select min(batch) from host_run where job_id = :job and state in ('QUEUED', 'RUNNING')")
+        Object batch = getEntityManager()
+                .createNativeQuery(
+                        "select min(batch) from host_run where job_id = :job and state in ('QUEUED', 'RUNNING')")
                 .setParameter("job", jobId)
                 .getSingleResult();
         return batch == null ? 0 : ((Number) batch).intValue();
@@ -80,9 +86,10 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
      * one too; a zero grace claims in plain ordinal order.
      */
     @SuppressWarnings("unchecked")
-    public List<UUID> claim(UUID jobId, int batch, String workerId, int limit, Duration affinityGrace,
-            Duration hintFreshness) {
-        return getEntityManager().createNativeQuery("""
+    public List<UUID> claim(
+            UUID jobId, int batch, String workerId, int limit, Duration affinityGrace, Duration hintFreshness) {
+        return getEntityManager()
+                .createNativeQuery("""
                 update host_run set state = 'RUNNING', claimed_by = :worker, heartbeat_at = now(),
                        started_at = now(), attempt = attempt + 1, version = version + 1
                 where id in (select r.id from host_run r
@@ -115,11 +122,13 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
     @SuppressWarnings("unchecked")
     public List<HostRun> skipQueued(UUID jobId, Instant now) {
         flush();
-        List<UUID> ids = getEntityManager().createNativeQuery("""
+        List<UUID> ids = getEntityManager()
+                .createNativeQuery("""
                 update host_run set state = 'SKIPPED', finished_at = :now, version = version + 1
                 where job_id = :job and state = 'QUEUED'
                 returning id""", UUID.class)
-                .setParameter("job", jobId).setParameter("now", now)
+                .setParameter("job", jobId)
+                .setParameter("now", now)
                 .getResultList();
         if (ids.isEmpty()) {
             return List.of();
@@ -132,8 +141,10 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
     /** True if the job was cancelled and nothing of it runs any more (only queued runs may be left). */
     public boolean hasOnlyQueuedLeftOfCancelled(UUID jobId) {
         return countRunning(jobId) == 0
-                && getEntityManager().createQuery("select j.cancelRequested from Job j where j.id = ?1", Boolean.class)
-                        .setParameter(1, jobId).getSingleResult();
+                && getEntityManager()
+                        .createQuery("select j.cancelRequested from Job j where j.id = ?1", Boolean.class)
+                        .setParameter(1, jobId)
+                        .getSingleResult();
     }
 
     /** Active jobs that have nothing left to run: all runs ended, or cancelled with nothing running. */
@@ -148,14 +159,15 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
 
     /** Runs of the job that ended in a state counting toward {@code maxFailures}. */
     public long countFailures(UUID jobId) {
-        return countNative("select count(*) from host_run where job_id = :job and state in (" + FAILURE_STATES + ")",
-                jobId);
+        return countNative(
+                "select count(*) from host_run where job_id = :job and state in (" + FAILURE_STATES + ")", jobId);
     }
 
     /** Running run attempts held by this worker whose job has been cancelled. */
     @SuppressWarnings("unchecked")
     public List<RunLease> cancelledRunsHeldBy(String workerId) {
-        List<Object[]> rows = getEntityManager().createNativeQuery("""
+        List<Object[]> rows = getEntityManager()
+                .createNativeQuery("""
                 select r.id, r.attempt from host_run r join job j on j.id = r.job_id
                 where r.claimed_by = :worker and r.state = 'RUNNING' and j.cancel_requested""")
                 .setParameter("worker", workerId)
@@ -164,16 +176,20 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
     }
 
     private static List<RunLease> leases(List<Object[]> rows) {
-        return rows.stream().map(row -> new RunLease((UUID) row[0], ((Number) row[1]).intValue())).toList();
+        return rows.stream()
+                .map(row -> new RunLease((UUID) row[0], ((Number) row[1]).intValue()))
+                .toList();
     }
 
     /** Undoes this worker's claim of runs it never started. */
     public int release(List<UUID> runIds, String workerId) {
-        return getEntityManager().createNativeQuery("""
+        return getEntityManager()
+                .createNativeQuery("""
                 update host_run set state = 'QUEUED', claimed_by = null, heartbeat_at = null, started_at = null,
                        attempt = attempt - 1, version = version + 1
                 where id in (:ids) and state = 'RUNNING' and claimed_by = :worker""")
-                .setParameter("ids", runIds).setParameter("worker", workerId)
+                .setParameter("ids", runIds)
+                .setParameter("worker", workerId)
                 .executeUpdate();
     }
 
@@ -187,11 +203,13 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
         if (leases.isEmpty()) {
             return java.util.Set.of();
         }
-        List<Object[]> rows = getEntityManager().createNativeQuery("""
+        List<Object[]> rows = getEntityManager()
+                .createNativeQuery("""
                 update host_run set heartbeat_at = now()
                 where id in (:ids) and claimed_by = :worker and state = 'RUNNING'
                 returning id, attempt""")
-                .setParameter("ids", leases.stream().map(RunLease::runId).distinct().toList())
+                .setParameter(
+                        "ids", leases.stream().map(RunLease::runId).distinct().toList())
                 .setParameter("worker", workerId)
                 .getResultList();
         Set<RunLease> held = new HashSet<>(leases(rows));
@@ -206,7 +224,8 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
      */
     @SuppressWarnings("unchecked")
     public List<UUID> expireLeases(Duration lease) {
-        return getEntityManager().createNativeQuery("""
+        return getEntityManager()
+                .createNativeQuery("""
                 update host_run set state = 'LOST', finished_at = now(), version = version + 1,
                        error = 'worker ' || coalesce(claimed_by, '?') || ' stopped renewing its lease'
                 where id in (select id from host_run where state = 'RUNNING'
@@ -235,9 +254,12 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
 
     /** At most the first {@code maxBytes} of a run's stored stream (empty when nothing is stored). */
     public byte[] outputHead(UUID runId, String stream, int maxBytes) {
-        List<?> rows = getEntityManager().createNativeQuery(
+        List<?> rows = getEntityManager()
+                .createNativeQuery(
                         "select substring(data from 1 for :max) from run_output where run_id = :run and stream = :stream")
-                .setParameter("max", maxBytes).setParameter("run", runId).setParameter("stream", stream)
+                .setParameter("max", maxBytes)
+                .setParameter("run", runId)
+                .setParameter("stream", stream)
                 .getResultList();
         return rows.isEmpty() || rows.get(0) == null ? new byte[0] : (byte[]) rows.get(0);
     }
@@ -249,7 +271,8 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
      */
     @SuppressWarnings("unchecked")
     public List<OutputGroup> groupByOutput(UUID jobId) {
-        List<Object[]> rows = getEntityManager().createNativeQuery("""
+        List<Object[]> rows = getEntityManager()
+                .createNativeQuery("""
                 select r.state, r.exit_code, r.exit_signal, coalesce(o.total_bytes, 0),
                        coalesce(o.truncated, false), count(*), array_agg(r.host_name order by r.ordinal),
                        (array_agg(r.id order by r.ordinal))[1]
@@ -260,9 +283,17 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
                 order by count(*) desc, min(r.ordinal)""")
                 .setParameter("job", jobId)
                 .getResultList();
-        return rows.stream().map(row -> new OutputGroup(RunState.valueOf((String) row[0]),
-                row[1] == null ? null : ((Number) row[1]).intValue(), (String) row[2], ((Number) row[3]).longValue(),
-                (Boolean) row[4], ((Number) row[5]).intValue(), names(row[6]), (UUID) row[7])).toList();
+        return rows.stream()
+                .map(row -> new OutputGroup(
+                        RunState.valueOf((String) row[0]),
+                        row[1] == null ? null : ((Number) row[1]).intValue(),
+                        (String) row[2],
+                        ((Number) row[3]).longValue(),
+                        (Boolean) row[4],
+                        ((Number) row[5]).intValue(),
+                        names(row[6]),
+                        (UUID) row[7]))
+                .toList();
     }
 
     private static List<String> names(Object array) {

@@ -1,7 +1,7 @@
 package dev.dispatch.job;
 
-import dev.dispatch.messaging.JobEvent;
 import dev.dispatch.messaging.HostResultEvent;
+import dev.dispatch.messaging.JobEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.persistence.LockModeType;
@@ -32,8 +32,8 @@ public class HostRunService {
     private final Event<JobEvent> jobEvents;
     private final Event<HostResultEvent> hostResults;
 
-    public HostRunService(JobRepository jobs, HostRunRepository runs, Event<JobEvent> jobEvents,
-            Event<HostResultEvent> hostResults) {
+    public HostRunService(
+            JobRepository jobs, HostRunRepository runs, Event<JobEvent> jobEvents, Event<HostResultEvent> hostResults) {
         this.jobs = jobs;
         this.runs = runs;
         this.jobEvents = jobEvents;
@@ -85,8 +85,8 @@ public class HostRunService {
             if (grant[i] == 0) {
                 continue;
             }
-            List<UUID> runIds = runs.claim(ids[i], runs.currentBatch(ids[i]), workerId, grant[i], affinityGrace,
-                    hintFreshness);
+            List<UUID> runIds =
+                    runs.claim(ids[i], runs.currentBatch(ids[i]), workerId, grant[i], affinityGrace, hintFreshness);
             if (runIds.isEmpty()) {
                 continue;
             }
@@ -97,8 +97,17 @@ public class HostRunService {
                 jobEvents.fire(JobEvent.of("started", job, null));
             }
             for (HostRun run : runs.list("id in ?1 order by ordinal", runIds)) {
-                claimed.add(new ClaimedRun(run.id, run.jobId, run.tenantId, run.hostName, run.attempt,
-                        JobKind.fromWire(job.kind), job.request, job.timeout(), job.submittedBy, job.secrets));
+                claimed.add(new ClaimedRun(
+                        run.id,
+                        run.jobId,
+                        run.tenantId,
+                        run.hostName,
+                        run.attempt,
+                        JobKind.fromWire(job.kind),
+                        job.request,
+                        job.timeout(),
+                        job.submittedBy,
+                        job.secrets));
             }
         }
         return claimed;
@@ -139,19 +148,24 @@ public class HostRunService {
         if (peek == null) {
             return Finish.FENCED;
         }
-        if (peek.attempt == lease.attempt() && workerId.equals(peek.claimedBy) && peek.state == result.state()
+        if (peek.attempt == lease.attempt()
+                && workerId.equals(peek.claimedBy)
+                && peek.state == result.state()
                 && peek.finishedAt != null) {
             return Finish.ALREADY_RECORDED;
         }
         if (peek.state != RunState.RUNNING || !workerId.equals(peek.claimedBy) || peek.attempt != lease.attempt()) {
-            LOG.warnf("run %s on %s was %s at attempt %d under %s when worker %s finished attempt %d; result dropped",
+            LOG.warnf(
+                    "run %s on %s was %s at attempt %d under %s when worker %s finished attempt %d; result dropped",
                     runId, peek.hostName, peek.state, peek.attempt, peek.claimedBy, workerId, lease.attempt());
             return Finish.FENCED;
         }
         // Before the run is modified (a native statement flushes the session). Native: Hibernate re-translates HQL
         // bulk deletes on every call, and this runs once per host run.
-        runs.getEntityManager().createNativeQuery("delete from run_output where run_id = :run")
-                .setParameter("run", runId).executeUpdate();
+        runs.getEntityManager()
+                .createNativeQuery("delete from run_output where run_id = :run")
+                .setParameter("run", runId)
+                .executeUpdate();
         Instant now = Instant.now();
         peek.moveTo(result.state(), now);
         peek.exitCode = result.exitCode();
@@ -215,8 +229,9 @@ public class HostRunService {
         for (HostRun run : ended) {
             hostResults.fire(HostResultEvent.from(run));
             if (run.state.isRetryable() && run.attempt <= job.retries && !job.cancelRequested) {
-                LOG.infof("run of job %s on %s ended %s; queueing attempt %d of %d", job.id, run.hostName, run.state,
-                        run.attempt + 1, job.retries + 1);
+                LOG.infof(
+                        "run of job %s on %s ended %s; queueing attempt %d of %d",
+                        job.id, run.hostName, run.state, run.attempt + 1, job.retries + 1);
                 run.requeueForRetry(run.state == RunState.LOST ? now.plus(lostRetryDelay) : null);
             }
         }
@@ -229,8 +244,9 @@ public class HostRunService {
         if (!job.state.isTerminal() && runs.countFailures(job.id) >= job.maxFailures) {
             List<HostRun> skipped = runs.skipQueued(job.id, now);
             if (!skipped.isEmpty()) {
-                LOG.infof("job %s reached maxFailures=%d; skipping %d queued run(s)", job.id, job.maxFailures,
-                        skipped.size());
+                LOG.infof(
+                        "job %s reached maxFailures=%d; skipping %d queued run(s)",
+                        job.id, job.maxFailures, skipped.size());
             }
             for (HostRun run : skipped) {
                 hostResults.fire(HostResultEvent.from(run));
@@ -308,8 +324,7 @@ public class HostRunService {
         }
         var summary = jobs.summary(job.id);
         boolean allSucceeded = summary.keySet().stream().allMatch(s -> s.equals(RunState.SUCCEEDED.name()));
-        job.moveTo(job.cancelRequested ? JobState.CANCELLED : allSucceeded ? JobState.SUCCEEDED : JobState.FAILED,
-                now);
+        job.moveTo(job.cancelRequested ? JobState.CANCELLED : allSucceeded ? JobState.SUCCEEDED : JobState.FAILED, now);
         jobEvents.fire(JobEvent.of("finished", job, summary));
     }
 }

@@ -4,7 +4,12 @@ import com.fasterxml.jackson.annotation.JsonValue;
 
 /** What a job does on each host; the wire form is lower case. */
 public enum JobKind {
-    EXEC, PING, COPY, UPDATE, FETCH, DELETE;
+    EXEC,
+    PING,
+    COPY,
+    UPDATE,
+    FETCH,
+    DELETE;
 
     /** The name used in requests and responses, e.g. {@code exec}. */
     @JsonValue

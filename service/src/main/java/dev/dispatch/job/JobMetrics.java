@@ -1,7 +1,7 @@
 package dev.dispatch.job;
 
-import dev.dispatch.messaging.JobEvent;
 import dev.dispatch.messaging.HostResultEvent;
+import dev.dispatch.messaging.JobEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -19,9 +19,15 @@ import java.time.Duration;
  */
 @ApplicationScoped
 public class JobMetrics {
-    private static final Duration[] RUN_BUCKETS = {Duration.ofSeconds(1), Duration.ofSeconds(5),
-            Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofMinutes(15),
-            Duration.ofHours(1)};
+    private static final Duration[] RUN_BUCKETS = {
+        Duration.ofSeconds(1),
+        Duration.ofSeconds(5),
+        Duration.ofSeconds(30),
+        Duration.ofMinutes(1),
+        Duration.ofMinutes(5),
+        Duration.ofMinutes(15),
+        Duration.ofHours(1)
+    };
 
     private final MeterRegistry registry;
 
@@ -33,9 +39,12 @@ public class JobMetrics {
         if (!"finished".equals(event.type()) || event.state() == null) {
             return;
         }
-        Counter.builder("dispatch.jobs").description("Jobs that reached a terminal state")
-                .tag("state", event.state().name()).tag("tenant", tagValue(event.tenant()))
-                .register(registry).increment();
+        Counter.builder("dispatch.jobs")
+                .description("Jobs that reached a terminal state")
+                .tag("state", event.state().name())
+                .tag("tenant", tagValue(event.tenant()))
+                .register(registry)
+                .increment();
     }
 
     void onHostResult(@Observes(during = TransactionPhase.AFTER_SUCCESS) HostResultEvent result) {
@@ -43,13 +52,19 @@ public class JobMetrics {
             return;
         }
         String state = result.state().name();
-        Counter.builder("dispatch.host.runs").description("Host runs that reached a terminal state")
-                .tag("state", state).tag("tenant", tagValue(result.tenant()))
-                .register(registry).increment();
+        Counter.builder("dispatch.host.runs")
+                .description("Host runs that reached a terminal state")
+                .tag("state", state)
+                .tag("tenant", tagValue(result.tenant()))
+                .register(registry)
+                .increment();
         if (result.startedAt() != null && result.finishedAt() != null) {
-            Timer.builder("dispatch.host.run.duration").description("Host run time from start to terminal state")
-                    .tag("state", state).serviceLevelObjectives(RUN_BUCKETS)
-                    .register(registry).record(Duration.between(result.startedAt(), result.finishedAt()));
+            Timer.builder("dispatch.host.run.duration")
+                    .description("Host run time from start to terminal state")
+                    .tag("state", state)
+                    .serviceLevelObjectives(RUN_BUCKETS)
+                    .register(registry)
+                    .record(Duration.between(result.startedAt(), result.finishedAt()));
         }
     }
 

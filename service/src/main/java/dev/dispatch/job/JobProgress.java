@@ -9,5 +9,4 @@ import java.util.UUID;
  * read before its runs, so when {@code state} is terminal every run listed is terminal too. {@code summary} is set
  * only for a terminal job. The runs are detached entities in submission order; read them, never change them.
  */
-public record JobProgress(UUID jobId, Job job, Map<String, Long> summary, List<HostRun> runs) {
-}
+public record JobProgress(UUID jobId, Job job, Map<String, Long> summary, List<HostRun> runs) {}

@@ -24,16 +24,13 @@ public class JobQueryService {
     }
 
     /** A job with its run summary. */
-    public record JobView(Job job, Map<String, Long> summary) {
-    }
+    public record JobView(Job job, Map<String, Long> summary) {}
 
     /** A page of jobs, newest first, and the cursor of the next page (null on the last page). */
-    public record Page(List<JobView> jobs, String nextCursor) {
-    }
+    public record Page(List<JobView> jobs, String nextCursor) {}
 
     /** Filters of the job list; null fields do not filter. {@code label} is {@code key=value}. */
-    public record Filter(JobState state, String kind, String label, Instant since) {
-    }
+    public record Filter(JobState state, String kind, String label, Instant since) {}
 
     /**
      * The tenant's jobs, newest first, {@code limit} per page. The cursor is opaque to clients (the last row's
@@ -85,8 +82,9 @@ public class JobQueryService {
             jobs.list("id in ?1", pageIds).forEach(j -> byId.put(j.id, j));
         }
         Map<UUID, Map<String, Long>> summaries = jobs.summaries(pageIds);
-        List<JobView> views = pageIds.stream().map(id -> new JobView(byId.get(id),
-                summaries.getOrDefault(id, Map.of()))).toList();
+        List<JobView> views = pageIds.stream()
+                .map(id -> new JobView(byId.get(id), summaries.getOrDefault(id, Map.of())))
+                .toList();
         Job last = views.isEmpty() ? null : views.get(views.size() - 1).job();
         return new Page(views, more && last != null ? new Cursor(last.createdAt, last.id).encode() : null);
     }
@@ -94,14 +92,17 @@ public class JobQueryService {
     /** Position after a row of the job list. */
     record Cursor(Instant createdAt, UUID id) {
         String encode() {
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(
-                    (createdAt.toString() + "|" + id).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return Base64.getUrlEncoder()
+                    .withoutPadding()
+                    .encodeToString(
+                            (createdAt.toString() + "|" + id).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
 
         static Cursor decode(String text) {
             try {
-                String[] parts = new String(Base64.getUrlDecoder().decode(text),
-                        java.nio.charset.StandardCharsets.UTF_8).split("\\|");
+                String[] parts = new String(
+                                Base64.getUrlDecoder().decode(text), java.nio.charset.StandardCharsets.UTF_8)
+                        .split("\\|");
                 return new Cursor(Instant.parse(parts[0]), UUID.fromString(parts[1]));
             } catch (RuntimeException e) {
                 throw dev.dispatch.InvalidRequestException.of("cursor", "is not a cursor this service issued");
@@ -126,8 +127,7 @@ public class JobQueryService {
      * Runs of the tenant's job that ended alike, grouped as {@link HostRunRepository#groupByOutput}, largest first;
      * {@code stdout} is the head of the group's stored stdout, {@code partial} when that is not all of it.
      */
-    public record OutputGroupView(OutputGroup group, byte[] stdout, boolean partial) {
-    }
+    public record OutputGroupView(OutputGroup group, byte[] stdout, boolean partial) {}
 
     /**
      * The tenant's job's runs grouped by stored stdout and outcome. Only the head of each group's stdout is read
@@ -141,7 +141,8 @@ public class JobQueryService {
         long left = totalBytes;
         for (OutputGroup g : groups) {
             int budget = (int) Math.min(perGroupBytes, left);
-            byte[] head = budget > 0 && g.stdoutBytes() > 0 ? runs.outputHead(g.representative(), "stdout", budget)
+            byte[] head = budget > 0 && g.stdoutBytes() > 0
+                    ? runs.outputHead(g.representative(), "stdout", budget)
                     : new byte[0];
             left -= head.length;
             views.add(new OutputGroupView(g, head, head.length < g.stdoutBytes()));
@@ -160,8 +161,7 @@ public class JobQueryService {
     @Transactional
     public Optional<RunOutput> output(String tenantId, String jobId, String host, String stream) {
         Job job = find(tenantId, jobId);
-        HostRun run = runs.findForJobAndHost(job.id, host)
-                .orElseThrow(() -> new HostRunNotFoundException(jobId, host));
+        HostRun run = runs.findForJobAndHost(job.id, host).orElseThrow(() -> new HostRunNotFoundException(jobId, host));
         return runs.output(run.id, stream);
     }
 
@@ -177,9 +177,12 @@ public class JobQueryService {
         List<Job> found = jobs.list("id in ?1", jobIds);
         Map<UUID, List<HostRun>> byJob = new HashMap<>();
         runs.list("jobId in ?1 and state <> ?2 order by ordinal", jobIds, RunState.QUEUED)
-                .forEach(r -> byJob.computeIfAbsent(r.jobId, k -> new ArrayList<>()).add(r));
-        return found.stream().map(j -> new JobProgress(j.id, j, j.state.isTerminal() ? jobs.summary(j.id) : null,
-                byJob.getOrDefault(j.id, List.of()))).toList();
+                .forEach(r ->
+                        byJob.computeIfAbsent(r.jobId, k -> new ArrayList<>()).add(r));
+        return found.stream()
+                .map(j -> new JobProgress(
+                        j.id, j, j.state.isTerminal() ? jobs.summary(j.id) : null, byJob.getOrDefault(j.id, List.of())))
+                .toList();
     }
 
     /** Stored output of one stream of a run by run id (callers checked access to its job). */

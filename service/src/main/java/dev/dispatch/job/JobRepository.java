@@ -35,13 +35,16 @@ public class JobRepository implements PanacheRepositoryBase<Job, UUID> {
             return result;
         }
         List<Object[]> rows = getEntityManager()
-                .createQuery("select r.jobId, r.state, count(r) from HostRun r where r.jobId in ?1 "
-                        + "group by r.jobId, r.state", Object[].class)
+                .createQuery(
+                        "select r.jobId, r.state, count(r) from HostRun r where r.jobId in ?1 "
+                                + "group by r.jobId, r.state",
+                        Object[].class)
                 .setParameter(1, jobIds)
                 .getResultList();
         for (Object[] row : rows) {
-            result.computeIfAbsent((UUID) row[0], k -> new java.util.TreeMap<>(
-                    java.util.Comparator.comparing(RunState::valueOf)))
+            result.computeIfAbsent(
+                            (UUID) row[0],
+                            k -> new java.util.TreeMap<>(java.util.Comparator.comparing(RunState::valueOf)))
                     .put(((RunState) row[1]).name(), (Long) row[2]);
         }
         return result;
@@ -50,8 +53,8 @@ public class JobRepository implements PanacheRepositoryBase<Job, UUID> {
     /** Counts of the job's host runs by state, in state order. */
     public Map<String, Long> summary(UUID jobId) {
         List<Object[]> rows = getEntityManager()
-                .createQuery("select r.state, count(r) from HostRun r where r.jobId = ?1 group by r.state",
-                        Object[].class)
+                .createQuery(
+                        "select r.state, count(r) from HostRun r where r.jobId = ?1 group by r.state", Object[].class)
                 .setParameter(1, jobId)
                 .getResultList();
         Map<String, Long> summary = new LinkedHashMap<>();

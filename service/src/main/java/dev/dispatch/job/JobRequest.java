@@ -26,8 +26,7 @@ public record JobRequest(
 
     /** Which inventory hosts a job runs on: the union of named hosts, group members and label matches. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Targets(List<String> hosts, List<String> groups, Map<String, String> labels) {
-    }
+    public record Targets(List<String> hosts, List<String> groups, Map<String, String> labels) {}
 
     /** The file of a copy, update, fetch or delete job. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -49,7 +48,19 @@ public record JobRequest(
 
     /** The same request with the given idempotency key (a header may supply it instead of the body). */
     public JobRequest withIdempotencyKey(String key) {
-        return new JobRequest(kind, targets, command, input, env, timeout, parallelism, batchSize, maxFailures,
-                retries, file, key, labels);
+        return new JobRequest(
+                kind,
+                targets,
+                command,
+                input,
+                env,
+                timeout,
+                parallelism,
+                batchSize,
+                maxFailures,
+                retries,
+                file,
+                key,
+                labels);
     }
 }

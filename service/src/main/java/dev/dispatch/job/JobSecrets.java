@@ -27,8 +27,10 @@ public record JobSecrets(String input, Map<String, String> env, String content) 
         /** The digest of {@code value}. */
         public static Digest of(byte[] value) {
             try {
-                return new Digest(value.length,
-                        HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value)));
+                return new Digest(
+                        value.length,
+                        HexFormat.of()
+                                .formatHex(MessageDigest.getInstance("SHA-256").digest(value)));
             } catch (NoSuchAlgorithmException e) {
                 throw new IllegalStateException(e);
             }
@@ -40,12 +42,13 @@ public record JobSecrets(String input, Map<String, String> env, String content) 
      * {@code content} over the decoded file bytes (so it equals the file's SHA-256 on the host).
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Digests(Digest input, Map<String, Digest> env, Digest content) {
-    }
+    public record Digests(Digest input, Map<String, Digest> env, Digest content) {}
 
     /** The secrets of {@code request}; {@link #isEmpty()} when it has none. */
     public static JobSecrets of(JobRequest request) {
-        return new JobSecrets(request.input(), request.env() == null || request.env().isEmpty() ? null : request.env(),
+        return new JobSecrets(
+                request.input(),
+                request.env() == null || request.env().isEmpty() ? null : request.env(),
                 request.file() == null ? null : request.file().content());
     }
 
@@ -58,22 +61,46 @@ public record JobSecrets(String input, Map<String, String> env, String content) 
     /** {@code request} without its secrets (the part that is stored in clear and shown). */
     public static JobRequest strip(JobRequest r) {
         JobRequest.FileSpec f = r.file();
-        return new JobRequest(r.kind(), r.targets(), r.command(), null, null, r.timeout(), r.parallelism(),
-                r.batchSize(), r.maxFailures(), r.retries(),
+        return new JobRequest(
+                r.kind(),
+                r.targets(),
+                r.command(),
+                null,
+                null,
+                r.timeout(),
+                r.parallelism(),
+                r.batchSize(),
+                r.maxFailures(),
+                r.retries(),
                 f == null ? null : new JobRequest.FileSpec(f.path(), null, f.artifact(), f.mode(), f.backup()),
-                r.idempotencyKey(), r.labels());
+                r.idempotencyKey(),
+                r.labels());
     }
 
     /** {@code stripped} with these secrets put back; values already in {@code stripped} (rows older than V12) win. */
     public JobRequest applyTo(JobRequest stripped) {
         JobRequest.FileSpec f = stripped.file();
-        return new JobRequest(stripped.kind(), stripped.targets(), stripped.command(),
+        return new JobRequest(
+                stripped.kind(),
+                stripped.targets(),
+                stripped.command(),
                 stripped.input() != null ? stripped.input() : input,
-                stripped.env() != null ? stripped.env() : env, stripped.timeout(), stripped.parallelism(),
-                stripped.batchSize(), stripped.maxFailures(), stripped.retries(),
-                f == null ? null : new JobRequest.FileSpec(f.path(), f.content() != null ? f.content() : content,
-                        f.artifact(), f.mode(), f.backup()),
-                stripped.idempotencyKey(), stripped.labels());
+                stripped.env() != null ? stripped.env() : env,
+                stripped.timeout(),
+                stripped.parallelism(),
+                stripped.batchSize(),
+                stripped.maxFailures(),
+                stripped.retries(),
+                f == null
+                        ? null
+                        : new JobRequest.FileSpec(
+                                f.path(),
+                                f.content() != null ? f.content() : content,
+                                f.artifact(),
+                                f.mode(),
+                                f.backup()),
+                stripped.idempotencyKey(),
+                stripped.labels());
     }
 
     /** The sizes and SHA-256 of these secrets; null when there are none. */

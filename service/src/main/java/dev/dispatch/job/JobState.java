@@ -2,7 +2,11 @@ package dev.dispatch.job;
 
 /** State of a job as a whole. */
 public enum JobState {
-    QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED;
+    QUEUED,
+    RUNNING,
+    SUCCEEDED,
+    FAILED,
+    CANCELLED;
 
     /** True once the job can change no more. */
     public boolean isTerminal() {

@@ -8,6 +8,12 @@ import java.util.UUID;
  * bytes, same total size, same cut flag). {@code hosts} are in submission order; {@code representative} is the first
  * run, whose stored stdout stands for the group.
  */
-public record OutputGroup(RunState state, Integer exitCode, String exitSignal, long stdoutBytes, boolean truncated,
-        int count, List<String> hosts, UUID representative) {
-}
+public record OutputGroup(
+        RunState state,
+        Integer exitCode,
+        String exitSignal,
+        long stdoutBytes,
+        boolean truncated,
+        int count,
+        List<String> hosts,
+        UUID representative) {}

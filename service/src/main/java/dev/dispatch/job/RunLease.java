@@ -7,5 +7,4 @@ import java.util.UUID;
  * while the run is still {@code RUNNING} at this attempt under that worker. A run declared LOST and retried gets a
  * new attempt, so a late write of the old attempt matches nothing.
  */
-public record RunLease(UUID runId, int attempt) {
-}
+public record RunLease(UUID runId, int attempt) {}

@@ -27,7 +27,7 @@ public class RunOutput extends PanacheEntityBase {
 
     /** Run id and stream name ({@code stdout} or {@code stderr}). */
     @Embeddable
-    public record Key(@Column(name = "run_id") UUID runId, @Column(name = "stream") String stream)
-            implements Serializable {
-    }
+    public record Key(
+            @Column(name = "run_id") UUID runId,
+            @Column(name = "stream") String stream) implements Serializable {}
 }

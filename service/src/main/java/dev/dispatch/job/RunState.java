@@ -5,7 +5,17 @@ import java.util.Set;
 
 /** State of one host run; transitions are checked by {@link #canMoveTo(RunState)}. */
 public enum RunState {
-    QUEUED, RUNNING, SUCCEEDED, FAILED, TIMED_OUT, UNREACHABLE, AUTH_FAILED, HOST_KEY_REJECTED, CANCELLED, SKIPPED, LOST;
+    QUEUED,
+    RUNNING,
+    SUCCEEDED,
+    FAILED,
+    TIMED_OUT,
+    UNREACHABLE,
+    AUTH_FAILED,
+    HOST_KEY_REJECTED,
+    CANCELLED,
+    SKIPPED,
+    LOST;
 
     private static final Set<RunState> TERMINAL_FROM_RUNNING =
             EnumSet.of(SUCCEEDED, FAILED, TIMED_OUT, UNREACHABLE, AUTH_FAILED, HOST_KEY_REJECTED, CANCELLED, LOST);

@@ -33,11 +33,11 @@ public class AuditCheckpointConsumer {
     private final Map<String, Object> kafkaConfig;
     private final ObjectReader reader;
 
-    public AuditCheckpointConsumer(@Identifier("default-kafka-broker") Map<String, Object> kafkaConfig,
-            ObjectMapper json) {
+    public AuditCheckpointConsumer(
+            @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig, ObjectMapper json) {
         this.kafkaConfig = kafkaConfig;
-        this.reader = json.readerFor(AuditCheckpointEvent.class)
-                .without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        this.reader =
+                json.readerFor(AuditCheckpointEvent.class).without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     }
 
     /** Thrown when the topic could not be read to its end in time; verification then cannot conclude. */
@@ -56,8 +56,9 @@ public class AuditCheckpointConsumer {
     public List<AuditCheckpointEvent> read(String tenant, Duration timeout) {
         Map<String, Object> props = new HashMap<>(kafkaConfig);
         props.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "dispatch-audit-verify-" + UUID.randomUUID().toString().substring(0,
-                8));
+        props.put(
+                ConsumerConfig.CLIENT_ID_CONFIG,
+                "dispatch-audit-verify-" + UUID.randomUUID().toString().substring(0, 8));
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -72,7 +73,8 @@ public class AuditCheckpointConsumer {
                 return found;
             }
             List<TopicPartition> partitions = infos.stream()
-                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+                    .map(i -> new TopicPartition(i.topic(), i.partition()))
+                    .toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> ends = new HashMap<>(consumer.endOffsets(partitions, timeout));
@@ -80,11 +82,11 @@ public class AuditCheckpointConsumer {
             while (!ends.isEmpty()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new UnavailableException(Topics.AUDIT_CHECKPOINTS + " not read to its end within "
-                            + timeout, null);
+                    throw new UnavailableException(
+                            Topics.AUDIT_CHECKPOINTS + " not read to its end within " + timeout, null);
                 }
-                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofNanos(Math.min(left,
-                        Duration.ofMillis(500).toNanos())))) {
+                for (ConsumerRecord<String, String> r : consumer.poll(
+                        Duration.ofNanos(Math.min(left, Duration.ofMillis(500).toNanos())))) {
                     if (tenant.equals(r.key()) && r.value() != null) {
                         parse(r).ifPresent(found::add);
                     }
@@ -101,8 +103,9 @@ public class AuditCheckpointConsumer {
         try {
             return Optional.of(reader.readValue(r.value()));
         } catch (IOException e) {
-            LOG.warnf("audit checkpoint at %s-%d offset %d does not parse; ignored", r.topic(), r.partition(),
-                    r.offset());
+            LOG.warnf(
+                    "audit checkpoint at %s-%d offset %d does not parse; ignored",
+                    r.topic(), r.partition(), r.offset());
             return Optional.empty();
         }
     }

@@ -8,5 +8,4 @@ import java.time.Instant;
  * (hex) is an HMAC over all other fields with a subkey of {@code dispatch.audit.hmac-key}, so neither the database nor
  * a Kafka producer without the key can forge one.
  */
-public record AuditCheckpointEvent(String tenant, long seq, String head, Instant at, String signature) {
-}
+public record AuditCheckpointEvent(String tenant, long seq, String head, Instant at, String signature) {}

@@ -31,8 +31,10 @@ public class DeadLetterPublisher {
     private final Emitter<byte[]> emitter;
     private final Counter failures;
 
-    public DeadLetterPublisher(@Channel("job-requests-dlq") @OnOverflow(value = OnOverflow.Strategy.BUFFER,
-            bufferSize = 4096) Emitter<byte[]> emitter, MeterRegistry metrics) {
+    public DeadLetterPublisher(
+            @Channel("job-requests-dlq") @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 4096)
+                    Emitter<byte[]> emitter,
+            MeterRegistry metrics) {
         this.emitter = emitter;
         this.failures = KafkaSend.failureCounter(metrics, Topics.JOB_REQUESTS_DLQ);
     }
@@ -41,8 +43,8 @@ public class DeadLetterPublisher {
      * Sends the dead letter; the future completes when the broker acknowledged it, or exceptionally (counted in
      * {@code dispatch_kafka_publish_failures_total}). Never throws.
      */
-    public CompletableFuture<Void> publish(String key, byte[] original, String errorType, String detail,
-            String origin) {
+    public CompletableFuture<Void> publish(
+            String key, byte[] original, String errorType, String detail, String origin) {
         byte[] value = original == null ? new byte[0] : original;
         RecordHeaders headers = new RecordHeaders();
         headers.add("dispatch-error-type", errorType.getBytes(StandardCharsets.UTF_8));
@@ -53,8 +55,12 @@ public class DeadLetterPublisher {
             headers.add("dispatch-original-size", Integer.toString(value.length).getBytes(StandardCharsets.UTF_8));
             value = new byte[0];
         }
-        Message<byte[]> message = Message.of(value,
-                Metadata.of(OutgoingKafkaRecordMetadata.<String>builder().withKey(key).withHeaders(headers).build()));
+        Message<byte[]> message = Message.of(
+                value,
+                Metadata.of(OutgoingKafkaRecordMetadata.<String>builder()
+                        .withKey(key)
+                        .withHeaders(headers)
+                        .build()));
         return KafkaSend.counted(KafkaSend.send(emitter, message), failures);
     }
 

@@ -28,13 +28,21 @@ public class EventOutbox {
 
     @Transactional
     void onJobEvent(@Observes JobEvent event) {
-        insert(Topics.JOB_EVENTS, event.jobId() == null ? null : event.jobId().toString(), event.tenant(),
-                "dev.dispatch.job." + event.type(), event);
+        insert(
+                Topics.JOB_EVENTS,
+                event.jobId() == null ? null : event.jobId().toString(),
+                event.tenant(),
+                "dev.dispatch.job." + event.type(),
+                event);
     }
 
     @Transactional
     void onAuditCheckpoint(@Observes AuditCheckpointEvent checkpoint) {
-        insert(Topics.AUDIT_CHECKPOINTS, checkpoint.tenant(), checkpoint.tenant(), "dev.dispatch.audit.checkpoint",
+        insert(
+                Topics.AUDIT_CHECKPOINTS,
+                checkpoint.tenant(),
+                checkpoint.tenant(),
+                "dev.dispatch.audit.checkpoint",
                 checkpoint);
     }
 
@@ -47,8 +55,11 @@ public class EventOutbox {
         }
         em.createNativeQuery("insert into outbox (topic, record_key, tenant_id, type, payload) "
                         + "values (:topic, :key, :tenant, :type, cast(:payload as jsonb))")
-                .setParameter("topic", topic).setParameter("key", key).setParameter("tenant", tenant)
-                .setParameter("type", type).setParameter("payload", body)
+                .setParameter("topic", topic)
+                .setParameter("key", key)
+                .setParameter("tenant", tenant)
+                .setParameter("type", type)
+                .setParameter("payload", body)
                 .executeUpdate();
     }
 }

@@ -1,8 +1,8 @@
 package dev.dispatch.messaging;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.dispatch.job.Job;
 import dev.dispatch.job.JobState;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.Map;
 import java.util.UUID;
 
@@ -11,8 +11,14 @@ import java.util.UUID;
  * after the transaction that caused it commits, and published on {@code dispatch.job-events.v1}.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record JobEvent(String type, UUID jobId, String tenant, String idempotencyKey, JobState state,
-        Map<String, Long> summary, String reason) {
+public record JobEvent(
+        String type,
+        UUID jobId,
+        String tenant,
+        String idempotencyKey,
+        JobState state,
+        Map<String, Long> summary,
+        String reason) {
 
     /** Builds an event of {@code type} describing the job as it is now. */
     public static JobEvent of(String type, Job job, Map<String, Long> summary) {

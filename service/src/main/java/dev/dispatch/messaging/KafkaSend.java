@@ -18,8 +18,7 @@ import org.eclipse.microprofile.reactive.messaging.Metadata;
 final class KafkaSend {
     private static final URI SOURCE = URI.create("urn:dispatch");
 
-    private KafkaSend() {
-    }
+    private KafkaSend() {}
 
     static <T> CompletableFuture<Void> send(Emitter<T> emitter, T payload, String key, String tenant, String type) {
         try {
@@ -32,8 +31,7 @@ final class KafkaSend {
     /** Sends {@code message} as it is; completes on ack, or exceptionally on nack or a refused send. */
     static <T> CompletableFuture<Void> send(Emitter<T> emitter, Message<T> message) {
         CompletableFuture<Void> acked = new CompletableFuture<>();
-        Message<T> tracked = message
-                .withAck(() -> {
+        Message<T> tracked = message.withAck(() -> {
                     acked.complete(null);
                     return CompletableFuture.completedFuture(null);
                 })
@@ -53,7 +51,8 @@ final class KafkaSend {
     static Counter failureCounter(MeterRegistry metrics, String topic) {
         return Counter.builder("dispatch.kafka.publish.failures")
                 .description("Kafka records the broker did not acknowledge (nacked or not sent)")
-                .tag("topic", topic).register(metrics);
+                .tag("topic", topic)
+                .register(metrics);
     }
 
     /** The same future, counting its failure in {@code failures}. */
@@ -76,6 +75,7 @@ final class KafkaSend {
         if (tenant != null) {
             cloudEvent.withExtension("tenant", tenant);
         }
-        return Metadata.of(OutgoingKafkaRecordMetadata.<String>builder().withKey(key).build(), cloudEvent.build());
+        return Metadata.of(
+                OutgoingKafkaRecordMetadata.<String>builder().withKey(key).build(), cloudEvent.build());
     }
 }

@@ -58,6 +58,7 @@ public class OutboxPublisher {
     private static final int TX_TIMEOUT_SECONDS = 120;
     /** Well inside {@link #TX_TIMEOUT_SECONDS}, leaving room for the select, the parking and the delete. */
     private static final long ACK_WAIT_MILLIS = 60_000;
+
     private static final long ACK_POLL_MILLIS = 250;
     private static final long GAUGE_REFRESH_MILLIS = 5_000;
 
@@ -74,6 +75,7 @@ public class OutboxPublisher {
     private final Semaphore wakeups = new Semaphore(0);
     /** Sends of earlier drains still awaiting the broker, by outbox id; touched by the drainer thread only. */
     private final Map<Long, CompletableFuture<Void>> inFlight = new HashMap<>();
+
     private volatile boolean running;
     private Thread drainer;
     private long gaugeRefreshedAt;
@@ -82,8 +84,9 @@ public class OutboxPublisher {
             @Channel("host-results") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<String> hostResults,
             @Channel("job-events") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<String> jobEvents,
             @Channel("audit-checkpoints") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER)
-            Emitter<String> auditCheckpoints,
-            EntityManager em, MeterRegistry metrics) {
+                    Emitter<String> auditCheckpoints,
+            EntityManager em,
+            MeterRegistry metrics) {
         this.hostResults = hostResults;
         this.jobEvents = jobEvents;
         this.auditCheckpoints = auditCheckpoints;
@@ -129,11 +132,14 @@ public class OutboxPublisher {
         long backoff = IDLE_POLL_MILLIS;
         while (running) {
             try {
-                Drain drain = QuarkusTransaction.requiringNew().timeout(TX_TIMEOUT_SECONDS).call(this::drainBatch);
+                Drain drain = QuarkusTransaction.requiringNew()
+                        .timeout(TX_TIMEOUT_SECONDS)
+                        .call(this::drainBatch);
                 refreshParkedGauge(drain.parked() > 0);
                 if (drain.retryLater() > 0) {
-                    LOG.debugf("outbox: %d of %d records not acknowledged; retrying in %d ms", drain.retryLater(),
-                            drain.read(), backoff);
+                    LOG.debugf(
+                            "outbox: %d of %d records not acknowledged; retrying in %d ms",
+                            drain.retryLater(), drain.read(), backoff);
                     sleep(backoff);
                     backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
                     continue;
@@ -166,7 +172,8 @@ public class OutboxPublisher {
         }
         List<Object[]> rows = em.createNativeQuery("select id, topic, record_key, tenant_id, type, payload::text"
                         + " from outbox where parked_at is null order by id limit :n")
-                .setParameter("n", BATCH).getResultList();
+                .setParameter("n", BATCH)
+                .getResultList();
         if (rows.isEmpty()) {
             inFlight.clear();
             return Drain.NOTHING;
@@ -175,8 +182,11 @@ public class OutboxPublisher {
         for (Object[] row : rows) {
             long id = ((Number) row[0]).longValue();
             CompletableFuture<Void> earlier = inFlight.remove(id);
-            acks.add(earlier != null ? earlier : send((String) row[1], (String) row[5], (String) row[2],
-                    (String) row[3], (String) row[4]));
+            acks.add(
+                    earlier != null
+                            ? earlier
+                            : send((String) row[1], (String) row[5], (String) row[2], (String) row[3], (String)
+                                    row[4]));
         }
         // Futures of rows that left the batch (drained by another process, or pushed out) are of no use any more.
         inFlight.clear();
@@ -204,18 +214,20 @@ public class OutboxPublisher {
         }
         if (!acked.isEmpty()) {
             em.createNativeQuery("delete from outbox where id = any(:acked)")
-                    .setParameter("acked", acked.toArray(Long[]::new)).executeUpdate();
+                    .setParameter("acked", acked.toArray(Long[]::new))
+                    .executeUpdate();
         }
         return new Drain(rows.size(), parked, retryLater);
     }
 
     private CompletableFuture<Void> send(String topic, String payload, String key, String tenant, String type) {
         if (Topics.AUDIT_CHECKPOINTS.equals(topic)) {
-            return KafkaSend.counted(KafkaSend.send(auditCheckpoints, payload, key, tenant, type),
-                    auditCheckpointFailures);
+            return KafkaSend.counted(
+                    KafkaSend.send(auditCheckpoints, payload, key, tenant, type), auditCheckpointFailures);
         }
         boolean hostResult = Topics.HOST_RESULTS.equals(topic);
-        return KafkaSend.counted(KafkaSend.send(hostResult ? hostResults : jobEvents, payload, key, tenant, type),
+        return KafkaSend.counted(
+                KafkaSend.send(hostResult ? hostResults : jobEvents, payload, key, tenant, type),
                 hostResult ? hostResultFailures : jobEventFailures);
     }
 
@@ -238,16 +250,23 @@ public class OutboxPublisher {
 
     private void park(long id, String topic, String reason) {
         em.createNativeQuery("update outbox set parked_at = now(), park_reason = :reason where id = :id")
-                .setParameter("reason", reason).setParameter("id", id).executeUpdate();
+                .setParameter("reason", reason)
+                .setParameter("id", id)
+                .executeUpdate();
         parkedCounter(topic).increment();
-        LOG.warnf("outbox row %d for %s parked, the broker refused it: %s (fix the cause, then"
-                + " `update outbox set parked_at = null where id = %d` replays it)", id, topic, reason, id);
+        LOG.warnf(
+                "outbox row %d for %s parked, the broker refused it: %s (fix the cause, then"
+                        + " `update outbox set parked_at = null where id = %d` replays it)",
+                id, topic, reason, id);
     }
 
     private Counter parkedCounter(String topic) {
-        return parkedByTopic.computeIfAbsent(topic, t -> Counter.builder("dispatch.outbox.parked")
-                .description("outbox rows parked because the broker refused them for good")
-                .tag("topic", t).register(metrics));
+        return parkedByTopic.computeIfAbsent(
+                topic,
+                t -> Counter.builder("dispatch.outbox.parked")
+                        .description("outbox rows parked because the broker refused them for good")
+                        .tag("topic", t)
+                        .register(metrics));
     }
 
     /** Counts parked rows right after this process parked one, else at most every {@link #GAUGE_REFRESH_MILLIS}. */
@@ -258,8 +277,9 @@ public class OutboxPublisher {
         }
         gaugeRefreshedAt = at;
         try {
-            Number count = QuarkusTransaction.requiringNew().call(() -> (Number) em.createNativeQuery(
-                    "select count(*) from outbox where parked_at is not null").getSingleResult());
+            Number count = QuarkusTransaction.requiringNew()
+                    .call(() -> (Number) em.createNativeQuery("select count(*) from outbox where parked_at is not null")
+                            .getSingleResult());
             parkedRows.set(count.longValue());
         } catch (RuntimeException e) {
             LOG.debugf("parked outbox rows not counted: %s", e.getMessage());

@@ -8,6 +8,5 @@ import java.util.UUID;
  * from 0 per job, host and attempt across both streams; {@code text} holds valid UTF-8, else {@code bytes} base64.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record OutputChunkEvent(UUID jobId, String host, int attempt, String stream, long seq, String text,
-        String bytes, boolean eof) {
-}
+public record OutputChunkEvent(
+        UUID jobId, String host, int attempt, String stream, long seq, String text, String bytes, boolean eof) {}

@@ -15,19 +15,20 @@ import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 @ApplicationScoped
 public class OutputChunkPublisher {
 
-
     private final Emitter<OutputChunkEvent> emitter;
     private final Counter failures;
 
-    public OutputChunkPublisher(@Channel("job-output") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER)
-            Emitter<OutputChunkEvent> emitter, MeterRegistry metrics) {
+    public OutputChunkPublisher(
+            @Channel("job-output") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<OutputChunkEvent> emitter,
+            MeterRegistry metrics) {
         this.emitter = emitter;
         this.failures = KafkaSend.failureCounter(metrics, Topics.OUTPUT);
     }
 
     /** Sends a chunk; the future completes when the broker acknowledged it. Callers bound what is in flight. */
     public CompletableFuture<Void> publish(String tenant, OutputChunkEvent chunk) {
-        return KafkaSend.counted(KafkaSend.send(emitter, chunk, chunk.jobId() + "/" + chunk.host(), tenant,
-                "dev.dispatch.output.chunk"), failures);
+        return KafkaSend.counted(
+                KafkaSend.send(emitter, chunk, chunk.jobId() + "/" + chunk.host(), tenant, "dev.dispatch.output.chunk"),
+                failures);
     }
 }

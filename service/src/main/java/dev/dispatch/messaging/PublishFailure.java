@@ -20,15 +20,17 @@ import org.apache.kafka.common.errors.UnknownServerException;
  * authentication or authorisation errors, unknown broker errors), which must not park a whole backlog.
  */
 final class PublishFailure {
-    private static final Set<Class<? extends Throwable>> REFUSALS = Set.of(RecordTooLargeException.class,
-            RecordBatchTooLargeException.class, InvalidRecordException.class, SerializationException.class);
-    private static final Set<Class<? extends Throwable>> NOT_THE_RECORD = Set.of(AuthenticationException.class,
-            AuthorizationException.class, UnknownServerException.class);
+    private static final Set<Class<? extends Throwable>> REFUSALS = Set.of(
+            RecordTooLargeException.class,
+            RecordBatchTooLargeException.class,
+            InvalidRecordException.class,
+            SerializationException.class);
+    private static final Set<Class<? extends Throwable>> NOT_THE_RECORD =
+            Set.of(AuthenticationException.class, AuthorizationException.class, UnknownServerException.class);
     private static final int MAX_DESCRIPTION_CHARS = 1_000;
     private static final int MAX_CAUSES = 16;
 
-    private PublishFailure() {
-    }
+    private PublishFailure() {}
 
     /** True if {@code failure} (or one of its causes) says the broker will never take this record. */
     static boolean isRefusal(Throwable failure) {

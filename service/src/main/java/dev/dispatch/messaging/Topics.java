@@ -15,6 +15,5 @@ public final class Topics {
     /** Signed audit chain heads, keyed by tenant; audit verification reads them back. Never compacted. */
     public static final String AUDIT_CHECKPOINTS = "dispatch.audit-checkpoints.v1";
 
-    private Topics() {
-    }
+    private Topics() {}
 }

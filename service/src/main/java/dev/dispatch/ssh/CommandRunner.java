@@ -111,7 +111,8 @@ public class CommandRunner {
                 if (channel != null) {
                     channel.close(false);
                 }
-                if (e instanceof InterruptedIOException || Thread.currentThread().isInterrupted()
+                if (e instanceof InterruptedIOException
+                        || Thread.currentThread().isInterrupted()
                         || cancelled.getAsBoolean()) {
                     lease.close();
                     Thread.currentThread().interrupt();
@@ -124,16 +125,21 @@ public class CommandRunner {
                 if (alive && refused(e) && lease.channelRefused()) {
                     lease.close();
                     if (System.nanoTime() - deadline >= 0) {
-                        return ExecResult.failure(SshOutcome.TIMED_OUT, "the host refused a channel until the "
-                                + spec.timeout() + " timeout: " + e.getMessage());
+                        return ExecResult.failure(
+                                SshOutcome.TIMED_OUT,
+                                "the host refused a channel until the " + spec.timeout() + " timeout: "
+                                        + e.getMessage());
                     }
                     if (++refusals > MAX_REFUSALS) {
-                        return ExecResult.failure(SshOutcome.FAILED, "the host refused a channel " + refusals
-                                + " times while other commands ran on it: " + e.getMessage());
+                        return ExecResult.failure(
+                                SshOutcome.FAILED,
+                                "the host refused a channel " + refusals + " times while other commands ran on it: "
+                                        + e.getMessage());
                     }
                     attempt--;
-                    LOG.debugf("%s refused a channel (%s); waiting for a sibling channel to close", target,
-                            e.getMessage());
+                    LOG.debugf(
+                            "%s refused a channel (%s); waiting for a sibling channel to close",
+                            target, e.getMessage());
                     continue;
                 }
                 lease.evict();
@@ -168,17 +174,19 @@ public class CommandRunner {
         return ExecResult.failure(SshOutcome.CANCELLED, "cancelled before the command started");
     }
 
-    private ExecResult run(SignallableExec channel, ExecSpec spec, OutputSink sink, long deadline,
-            BooleanSupplier cancelRequested) {
+    private ExecResult run(
+            SignallableExec channel, ExecSpec spec, OutputSink sink, long deadline, BooleanSupplier cancelRequested) {
         CompletableFuture<Void> closed = new CompletableFuture<>();
         channel.addCloseFutureListener(f -> closed.complete(null));
-        Thread out = Thread.ofVirtual().name("ssh-stdout").start(() -> pump(channel.getInvertedOut(),
-                OutputSink.Stream.STDOUT, sink, null));
+        Thread out = Thread.ofVirtual()
+                .name("ssh-stdout")
+                .start(() -> pump(channel.getInvertedOut(), OutputSink.Stream.STDOUT, sink, null));
         CompletableFuture<Long> pgid = new CompletableFuture<>();
-        ProcessGroupWrapper.StderrFilter filter = config.killProcessGroup()
-                ? new ProcessGroupWrapper.StderrFilter(pgid) : null;
-        Thread err = Thread.ofVirtual().name("ssh-stderr").start(() -> pump(channel.getInvertedErr(),
-                OutputSink.Stream.STDERR, sink, filter));
+        ProcessGroupWrapper.StderrFilter filter =
+                config.killProcessGroup() ? new ProcessGroupWrapper.StderrFilter(pgid) : null;
+        Thread err = Thread.ofVirtual()
+                .name("ssh-stderr")
+                .start(() -> pump(channel.getInvertedErr(), OutputSink.Stream.STDERR, sink, filter));
         // On its own thread: a command that never reads stdin must not block the wait for its end.
         Thread in = Thread.ofVirtual().name("ssh-stdin").start(() -> feed(channel.getInvertedIn(), spec.input()));
         boolean cancelled = false;
@@ -202,8 +210,8 @@ public class CommandRunner {
             return ExecResult.failure(SshOutcome.CANCELLED, "cancelled while running; " + stopped);
         }
         if (!finished) {
-            return ExecResult.failure(SshOutcome.TIMED_OUT,
-                    "command still running after " + spec.timeout() + "; " + stopped);
+            return ExecResult.failure(
+                    SshOutcome.TIMED_OUT, "command still running after " + spec.timeout() + "; " + stopped);
         }
         Integer status = channel.getExitStatus();
         String signal = channel.getExitSignal();
@@ -211,12 +219,18 @@ public class CommandRunner {
             return new ExecResult(SshOutcome.FAILED, status, signal, "killed by signal " + signal);
         }
         if (status == null) {
-            boolean sessionLost = !channel.getSession().isOpen() || channel.getSession().isClosing();
-            return ExecResult.failure(SshOutcome.FAILED, sessionLost
-                    ? "connection lost while the command was running"
-                    : "channel closed without an exit status");
+            boolean sessionLost =
+                    !channel.getSession().isOpen() || channel.getSession().isClosing();
+            return ExecResult.failure(
+                    SshOutcome.FAILED,
+                    sessionLost
+                            ? "connection lost while the command was running"
+                            : "channel closed without an exit status");
         }
-        return new ExecResult(status == 0 ? SshOutcome.SUCCEEDED : SshOutcome.FAILED, status, null,
+        return new ExecResult(
+                status == 0 ? SshOutcome.SUCCEEDED : SshOutcome.FAILED,
+                status,
+                null,
                 status == 0 ? null : "exit code " + status);
     }
 
@@ -270,8 +284,8 @@ public class CommandRunner {
      *
      * @return whether the kill ran and found the group
      */
-    private boolean killGroup(ClientSession session, SignallableExec command, CompletableFuture<Void> closed,
-            String signal, long pgid) {
+    private boolean killGroup(
+            ClientSession session, SignallableExec command, CompletableFuture<Void> closed, String signal, long pgid) {
         for (int attempt = 1; attempt <= 2; attempt++) {
             ChannelExec kill = null;
             try {
@@ -386,8 +400,8 @@ public class CommandRunner {
     }
 
     /** Streams one output into the sink; {@code filter}, where given, takes the process group marker off first. */
-    private static void pump(InputStream in, OutputSink.Stream stream, OutputSink sink,
-            ProcessGroupWrapper.StderrFilter filter) {
+    private static void pump(
+            InputStream in, OutputSink.Stream stream, OutputSink sink, ProcessGroupWrapper.StderrFilter filter) {
         Utf8Chunker chunker = new Utf8Chunker();
         byte[] buf = new byte[READ_BUFFER];
         try (in) {

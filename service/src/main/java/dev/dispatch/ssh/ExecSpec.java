@@ -8,5 +8,4 @@ import java.util.Map;
  *
  * @param input bytes sent to stdin before EOF; empty for none
  */
-public record ExecSpec(String command, byte[] input, Map<String, String> env, Duration timeout) {
-}
+public record ExecSpec(String command, byte[] input, Map<String, String> env, Duration timeout) {}

@@ -17,8 +17,7 @@ import java.util.regex.Pattern;
  * @param backup keep an existing file as {@code <path>.<yyyyMMdd'T'HHmmss'Z'>.bak} before replacing it
  * @param timeout budget for the whole operation, hashing included
  */
-public record FileSpec(String path, FileContent content, String sha256, String mode, boolean backup,
-        Duration timeout) {
+public record FileSpec(String path, FileContent content, String sha256, String mode, boolean backup, Duration timeout) {
     private static final Pattern MODE = Pattern.compile("0?[0-7]{3}|[0-7]{4}");
     private static final Pattern SHA256 = Pattern.compile("[0-9a-fA-F]{64}");
 

@@ -71,6 +71,7 @@ public class FileTransfer {
     private static final FileResult RETRY_REFUSED = FileResult.failure(SshOutcome.FAILED, "refused", null, 0);
     /** Channel refusals on live shared sessions one operation waits out before it gives up. */
     private static final int MAX_REFUSALS = 20;
+
     private static final DateTimeFormatter BACKUP_STAMP =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
 
@@ -93,7 +94,11 @@ public class FileTransfer {
      */
     public FileResult upload(SshTarget target, FileSpec spec) {
         long deadline = deadline(spec.timeout());
-        return withSftp(target, deadline, spec.timeout(), "upload to " + spec.path(),
+        return withSftp(
+                target,
+                deadline,
+                spec.timeout(),
+                "upload to " + spec.path(),
                 op -> replace(op, spec, lstatOrNull(op.sftp, spec.path())));
     }
 
@@ -111,8 +116,8 @@ public class FileTransfer {
             Thread.currentThread().interrupt();
             return FileResult.failure(SshOutcome.CANCELLED, "cancelled while hashing the content", false, 0);
         } catch (IOException e) {
-            return FileResult.failure(SshOutcome.FAILED, "cannot read the content to upload: " + e.getMessage(),
-                    false, 0);
+            return FileResult.failure(
+                    SshOutcome.FAILED, "cannot read the content to upload: " + e.getMessage(), false, 0);
         }
         RemoteHash remote = remoteSha256(target, spec.path(), deadline, spec.timeout());
         if (remote.failure() != null) {
@@ -156,8 +161,8 @@ public class FileTransfer {
                 throw new RemoteFileException(path + " is a directory");
             }
             if (attributes.isRegularFile() && attributes.getSize() > maxBytes) {
-                throw new RemoteFileException(path + " is " + attributes.getSize()
-                        + " bytes, over the fetch limit of " + maxBytes + " bytes");
+                throw new RemoteFileException(path + " is " + attributes.getSize() + " bytes, over the fetch limit of "
+                        + maxBytes + " bytes");
             }
             byte[] buf = new byte[IO_BUFFER];
             try (InputStream in = op.sftp.read(path, IO_BUFFER)) {
@@ -165,8 +170,8 @@ public class FileTransfer {
                 while ((n = in.read(buf)) != -1) {
                     op.checkAborted();
                     if (op.bytes + n > maxBytes) {
-                        throw new RemoteFileException(path + " grew past the fetch limit of " + maxBytes
-                                + " bytes while it was read");
+                        throw new RemoteFileException(
+                                path + " grew past the fetch limit of " + maxBytes + " bytes while it was read");
                     }
                     try {
                         out.write(buf, 0, n);
@@ -231,8 +236,8 @@ public class FileTransfer {
         }
         MessageDigest digest = spec.sha256() == null ? null : newSha256();
         byte[] buf = new byte[IO_BUFFER];
-        try (InputStream in = openContent(spec.content()); OutputStream out = sftp.write(temp, IO_BUFFER,
-                OpenMode.Write)) {
+        try (InputStream in = openContent(spec.content());
+                OutputStream out = sftp.write(temp, IO_BUFFER, OpenMode.Write)) {
             int n;
             while ((n = readContent(in, buf)) != -1) {
                 op.checkAborted();
@@ -342,8 +347,8 @@ public class FileTransfer {
         int slash = path.lastIndexOf('/');
         String dir = path.substring(0, slash + 1);
         String base = path.substring(slash + 1);
-        return dir + "." + base + ".dispatch-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + "."
-                + suffix;
+        return dir + "." + base + ".dispatch-"
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()) + "." + suffix;
     }
 
     /** Remote SHA-256 via {@code sha256sum}; {@code hex == null} when it could not say (use SFTP instead). */
@@ -353,14 +358,21 @@ public class FileTransfer {
             return new RemoteHash(null, ExecResult.failure(SshOutcome.TIMED_OUT, "no time left after " + timeout));
         }
         Capture capture = new Capture(MAX_HASH_OUTPUT);
-        ExecResult result = runner.exec(target, new ExecSpec("sha256sum -- " + shellQuote(path), new byte[0],
-                Map.of(), Duration.ofNanos(left)), capture);
+        ExecResult result = runner.exec(
+                target,
+                new ExecSpec("sha256sum -- " + shellQuote(path), new byte[0], Map.of(), Duration.ofNanos(left)),
+                capture);
         return switch (result.outcome()) {
             case SUCCEEDED -> new RemoteHash(parseSha256sum(capture.text()), null);
             // sha256sum missing, file missing or unreadable: the SFTP path finds out which.
             case FAILED -> new RemoteHash(null, null);
-            case TIMED_OUT -> new RemoteHash(null, ExecResult.failure(SshOutcome.TIMED_OUT,
-                    "update of " + path + " did not finish within " + timeout + " (hashing the remote file)"));
+            case TIMED_OUT ->
+                new RemoteHash(
+                        null,
+                        ExecResult.failure(
+                                SshOutcome.TIMED_OUT,
+                                "update of " + path + " did not finish within " + timeout
+                                        + " (hashing the remote file)"));
             default -> new RemoteHash(null, result);
         };
     }
@@ -483,6 +495,7 @@ public class FileTransfer {
         volatile String asidePath;
         /** The path {@link #asidePath} belongs back at. */
         volatile String asideOf;
+
         volatile boolean changed;
         volatile long bytes;
 
@@ -530,8 +543,7 @@ public class FileTransfer {
                 return new FileResult(e.toResult(), null, 0);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return FileResult.failure(SshOutcome.CANCELLED, "cancelled before the " + what + " started", false,
-                        0);
+                return FileResult.failure(SshOutcome.CANCELLED, "cancelled before the " + what + " started", false, 0);
             }
             try (lease) {
                 Operation op = new Operation();
@@ -547,8 +559,12 @@ public class FileTransfer {
                 FileResult result = awaitOrAbort(done, op, deadline, what, timeout);
                 if (result == RETRY_REFUSED) {
                     if (++refusals > MAX_REFUSALS) {
-                        return FileResult.failure(SshOutcome.FAILED, "cannot start SFTP: the host refused a channel "
-                                + refusals + " times while other commands ran on it", false, 0);
+                        return FileResult.failure(
+                                SshOutcome.FAILED,
+                                "cannot start SFTP: the host refused a channel " + refusals
+                                        + " times while other commands ran on it",
+                                false,
+                                0);
                     }
                     attempt--;
                     continue;
@@ -562,8 +578,8 @@ public class FileTransfer {
         }
     }
 
-    private FileResult runOnWorker(SshSessionPool.Lease lease, Operation op, Work work, String what,
-            Duration timeout, boolean mayRetry) {
+    private FileResult runOnWorker(
+            SshSessionPool.Lease lease, Operation op, Work work, String what, Duration timeout, boolean mayRetry) {
         SftpClient sftp;
         try {
             sftp = openSftp(lease.session());
@@ -579,15 +595,21 @@ public class FileTransfer {
                 return RETRY_REFUSED;
             }
             if (sessionAlive && !refused) {
-                return FileResult.failure(SshOutcome.FAILED, "cannot start SFTP (does the host serve the sftp"
-                        + " subsystem?): " + e.getMessage(), false, 0);
+                return FileResult.failure(
+                        SshOutcome.FAILED,
+                        "cannot start SFTP (does the host serve the sftp" + " subsystem?): " + e.getMessage(),
+                        false,
+                        0);
             }
             lease.evict();
             if (mayRetry) {
                 return RETRY;
             }
-            return FileResult.failure(sessionAlive ? SshOutcome.FAILED : SshOutcome.UNREACHABLE,
-                    "cannot start SFTP: " + e.getMessage(), false, 0);
+            return FileResult.failure(
+                    sessionAlive ? SshOutcome.FAILED : SshOutcome.UNREACHABLE,
+                    "cannot start SFTP: " + e.getMessage(),
+                    false,
+                    0);
         }
         op.sftp = sftp;
         try {
@@ -604,8 +626,8 @@ public class FileTransfer {
         }
     }
 
-    private static FileResult awaitOrAbort(CompletableFuture<FileResult> done, Operation op, long deadline,
-            String what, Duration timeout) {
+    private static FileResult awaitOrAbort(
+            CompletableFuture<FileResult> done, Operation op, long deadline, String what, Duration timeout) {
         boolean interrupted = false;
         try {
             try {
@@ -641,12 +663,11 @@ public class FileTransfer {
     private static FileResult aborted(Operation op, String what, Duration timeout) {
         return op.cancelled
                 ? FileResult.failure(SshOutcome.CANCELLED, what + " cancelled", op.changed, op.bytes)
-                : FileResult.failure(SshOutcome.TIMED_OUT, what + " did not finish within " + timeout, op.changed,
-                        op.bytes);
+                : FileResult.failure(
+                        SshOutcome.TIMED_OUT, what + " did not finish within " + timeout, op.changed, op.bytes);
     }
 
-    private FileResult classify(Exception e, Operation op, String what, Duration timeout,
-            SshSessionPool.Lease lease) {
+    private FileResult classify(Exception e, Operation op, String what, Duration timeout, SshSessionPool.Lease lease) {
         if (op.aborted()) {
             return aborted(op, what, timeout);
         }
@@ -755,8 +776,7 @@ public class FileTransfer {
         watchdog.shutdownNow();
     }
 
-    private record RemoteHash(String hex, ExecResult failure) {
-    }
+    private record RemoteHash(String hex, ExecResult failure) {}
 
     /** A problem with the remote file itself (missing, a directory, too large): FAILED with this message. */
     private static final class RemoteFileException extends IOException {
@@ -791,8 +811,7 @@ public class FileTransfer {
         }
 
         @Override
-        public void end(Stream stream) {
-        }
+        public void end(Stream stream) {}
 
         synchronized String text() {
             return new String(buf, 0, length, StandardCharsets.UTF_8);

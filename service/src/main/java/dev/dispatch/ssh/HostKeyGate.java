@@ -14,8 +14,7 @@ public interface HostKeyGate {
         }
 
         @Override
-        public void unverifiedUse(SshTarget target, String fingerprint) {
-        }
+        public void unverifiedUse(SshTarget target, String fingerprint) {}
     };
 
     /**

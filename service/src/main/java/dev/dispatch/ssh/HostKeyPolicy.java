@@ -9,7 +9,10 @@ import java.util.Locale;
  * connections are refused before they are made.
  */
 public enum HostKeyPolicy {
-    STRICT, ACCEPT_NEW, OFF, OFF_FORBIDDEN;
+    STRICT,
+    ACCEPT_NEW,
+    OFF,
+    OFF_FORBIDDEN;
 
     /** The policy named as in the API ({@code strict}, {@code accept-new}, {@code off}); null for null. */
     public static HostKeyPolicy fromWire(String name) {

@@ -13,10 +13,10 @@ import org.apache.sshd.common.AttributeRepository;
 import org.apache.sshd.common.AttributeRepository.AttributeKey;
 import org.apache.sshd.common.NamedFactory;
 import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.config.keys.OpenSshCertificate;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.session.SessionListener;
 import org.apache.sshd.common.signature.Signature;
-import org.apache.sshd.common.config.keys.OpenSshCertificate;
 
 /**
  * The only server key verifier of the shared client: accepts a host key only if it is among the keys the tenant
@@ -41,7 +41,11 @@ final class KnownHostsVerifier implements ServerKeyVerifier {
         /** The key accepted without being trusted (first contact or policy off), as {@code "type base64"}. */
         final AtomicReference<String> untrustedKey = new AtomicReference<>();
 
-        HostKeyCheck(String hostName, Set<String> trusted, Set<String> revoked, Set<String> authorities,
+        HostKeyCheck(
+                String hostName,
+                Set<String> trusted,
+                Set<String> revoked,
+                Set<String> authorities,
                 HostKeyPolicy policy) {
             this.hostName = hostName;
             this.trusted = trusted;
@@ -68,8 +72,9 @@ final class KnownHostsVerifier implements ServerKeyVerifier {
             }
             // The session's own connection context is set only after this callback; the I/O session has it already.
             AttributeRepository context = client.getConnectionContext();
-            if (context == null && session.getIoSession().getAttribute(AttributeRepository.class)
-                    instanceof AttributeRepository connection) {
+            if (context == null
+                    && session.getIoSession().getAttribute(AttributeRepository.class)
+                            instanceof AttributeRepository connection) {
                 context = connection;
             }
             HostKeyCheck check = context == null ? null : context.getAttribute(HostKeyCheck.KEY);
@@ -115,10 +120,14 @@ final class KnownHostsVerifier implements ServerKeyVerifier {
             check.untrustedKey.set(presented);
             return true;
         }
-        check.rejection.set(noneStored
-                ? "host " + check.hostName + " has no known host key; it presented " + fingerprint
-                : "host " + check.hostName + " presented " + fingerprint + ", which does not match its known keys"
-                        + (check.policy == HostKeyPolicy.ACCEPT_NEW ? " (accept-new trusts only a first key)" : ""));
+        check.rejection.set(
+                noneStored
+                        ? "host " + check.hostName + " has no known host key; it presented " + fingerprint
+                        : "host " + check.hostName + " presented " + fingerprint
+                                + ", which does not match its known keys"
+                                + (check.policy == HostKeyPolicy.ACCEPT_NEW
+                                        ? " (accept-new trusts only a first key)"
+                                        : ""));
         return false;
     }
 }

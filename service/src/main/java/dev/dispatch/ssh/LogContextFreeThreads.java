@@ -19,10 +19,12 @@ final class LogContextFreeThreads implements ThreadFactory {
 
     @Override
     public Thread newThread(Runnable task) {
-        Thread thread = new Thread(() -> {
-            MDC.clear();
-            task.run();
-        }, prefix + "-" + count.incrementAndGet());
+        Thread thread = new Thread(
+                () -> {
+                    MDC.clear();
+                    task.run();
+                },
+                prefix + "-" + count.incrementAndGet());
         thread.setDaemon(true);
         return thread;
     }

@@ -8,7 +8,8 @@ package dev.dispatch.ssh;
 public interface OutputSink {
     /** Output streams of a command. */
     enum Stream {
-        STDOUT, STDERR;
+        STDOUT,
+        STDERR;
 
         /** Lower-case wire name. */
         public String wireName() {
@@ -25,11 +26,9 @@ public interface OutputSink {
     /** A sink that drops everything. */
     OutputSink DISCARD = new OutputSink() {
         @Override
-        public void chunk(Stream stream, byte[] data) {
-        }
+        public void chunk(Stream stream, byte[] data) {}
 
         @Override
-        public void end(Stream stream) {
-        }
+        public void end(Stream stream) {}
     };
 }

@@ -24,10 +24,10 @@ final class ProcessGroupWrapper {
     private static final byte[] MARKER_BYTES = MARKER.getBytes(StandardCharsets.US_ASCII);
     /** Marker, up to 19 digits, newline. */
     private static final int MAX_MARKER = MARKER_BYTES.length + 20;
+
     private static final String REPORT = "printf '\\036dispatch-pgid:%s\\n' \"$$\" >&2";
 
-    private ProcessGroupWrapper() {
-    }
+    private ProcessGroupWrapper() {}
 
     /** The exec request text that runs {@code command} in its own process group and reports the group first. */
     static String wrap(String command) {
@@ -78,8 +78,8 @@ final class ProcessGroupWrapper {
                     return giveUp(buf, i + 1, n);
                 }
                 if (b == '\n') {
-                    String digits = head.toString(StandardCharsets.US_ASCII).substring(MARKER_BYTES.length,
-                            head.size() - 1);
+                    String digits =
+                            head.toString(StandardCharsets.US_ASCII).substring(MARKER_BYTES.length, head.size() - 1);
                     done = true;
                     pgid.complete(Long.parseLong(digits));
                     return Arrays.copyOfRange(buf, i + 1, n);

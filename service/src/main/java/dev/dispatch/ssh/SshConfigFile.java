@@ -28,12 +28,10 @@ public final class SshConfigFile {
      * @param identityFile the first {@code IdentityFile} that applies, or null
      * @param proxyJump the {@code ProxyJump} value, or null (also for {@code none})
      */
-    public record Entry(String alias, String hostName, Integer port, String user, String identityFile,
-            String proxyJump) {
-    }
+    public record Entry(
+            String alias, String hostName, Integer port, String user, String identityFile, String proxyJump) {}
 
-    private SshConfigFile() {
-    }
+    private SshConfigFile() {}
 
     /**
      * Parses the text of an ssh_config file.
@@ -45,8 +43,8 @@ public final class SshConfigFile {
     public static List<Entry> parse(String text) {
         List<HostConfigEntry> entries;
         try {
-            entries = HostConfigEntry.readHostConfigEntries(new BufferedReader(new StringReader(text == null
-                    ? "" : text)));
+            entries = HostConfigEntry.readHostConfigEntries(
+                    new BufferedReader(new StringReader(text == null ? "" : text)));
         } catch (NumberFormatException e) {
             throw new InvalidSshConfigException("a numeric value is not a number: " + e.getMessage());
         } catch (IOException | RuntimeException e) {
@@ -56,8 +54,8 @@ public final class SshConfigFile {
         for (HostConfigEntry entry : entries) {
             for (Map.Entry<String, String> property : entry.getProperties().entrySet()) {
                 if (property.getKey().equalsIgnoreCase("Include")) {
-                    throw new InvalidSshConfigException("Include is not supported: send one file that holds every"
-                            + " Host block");
+                    throw new InvalidSshConfigException(
+                            "Include is not supported: send one file that holds every" + " Host block");
                 }
             }
             String host = entry.getHost();
@@ -84,12 +82,19 @@ public final class SshConfigFile {
             merged.collate(entry);
         }
         Collection<String> identities = merged.getIdentities();
-        String identity = identities == null || identities.isEmpty() ? null : identities.iterator().next();
+        String identity = identities == null || identities.isEmpty()
+                ? null
+                : identities.iterator().next();
         String jump = merged.getProxyJump();
         if (jump != null && (jump.isBlank() || jump.equalsIgnoreCase("none"))) {
             jump = null;
         }
-        return new Entry(alias, merged.getHostName(), merged.getPort() != 0 ? merged.getPort() : null,
-                merged.getUsername(), identity, jump);
+        return new Entry(
+                alias,
+                merged.getHostName(),
+                merged.getPort() != 0 ? merged.getPort() : null,
+                merged.getUsername(),
+                identity,
+                jump);
     }
 }

@@ -34,8 +34,7 @@ public final class SshKeys {
     };
 
     /** A parsed private key's public facts. */
-    public record KeyInfo(String type, String fingerprint, String publicKey) {
-    }
+    public record KeyInfo(String type, String fingerprint, String publicKey) {}
 
     /**
      * A parsed host key.
@@ -43,11 +42,9 @@ public final class SshKeys {
      * @param marker null, {@code revoked} or {@code cert-authority}
      * @param publicKey normalised {@code "type base64"} form
      */
-    public record HostKey(String marker, String type, String publicKey, String fingerprint) {
-    }
+    public record HostKey(String marker, String type, String publicKey, String fingerprint) {}
 
-    private SshKeys() {
-    }
+    private SshKeys() {}
 
     /** Parses a private key (OpenSSH or PEM, optionally encrypted) and describes its public half. */
     public static KeyInfo describePrivateKey(String text, String passphrase) {
@@ -77,7 +74,9 @@ public final class SshKeys {
             throw new InvalidKeyMaterialException("private key is empty");
         }
         try {
-            Iterable<KeyPair> pairs = SecurityUtils.loadKeyPairIdentities(null, NamedResource.ofName("credential"),
+            Iterable<KeyPair> pairs = SecurityUtils.loadKeyPairIdentities(
+                    null,
+                    NamedResource.ofName("credential"),
                     new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)),
                     passphrase == null ? FilePasswordProvider.EMPTY : FilePasswordProvider.of(passphrase));
             Iterator<KeyPair> it = pairs == null ? null : pairs.iterator();
@@ -88,9 +87,10 @@ public final class SshKeys {
         } catch (InvalidKeyMaterialException e) {
             throw e;
         } catch (Exception e) {
-            throw new InvalidKeyMaterialException(passphrase == null
-                    ? "private key cannot be decoded (unsupported format, or encrypted and no passphrase given)"
-                    : "private key cannot be decoded with the given passphrase");
+            throw new InvalidKeyMaterialException(
+                    passphrase == null
+                            ? "private key cannot be decoded (unsupported format, or encrypted and no passphrase given)"
+                            : "private key cannot be decoded with the given passphrase");
         }
     }
 
@@ -136,8 +136,8 @@ public final class SshKeys {
                 entry = AuthorizedKeyEntry.parseAuthorizedKeyEntry(line);
             }
             PublicKey key = entry.resolvePublicKey(null, PublicKeyEntryResolver.FAILING);
-            return new HostKey(marker, KeyUtils.getKeyType(key), PublicKeyEntry.toString(key),
-                    KeyUtils.getFingerPrint(key));
+            return new HostKey(
+                    marker, KeyUtils.getKeyType(key), PublicKeyEntry.toString(key), KeyUtils.getFingerPrint(key));
         } catch (Exception e) {
             throw new InvalidKeyMaterialException("line " + number + " is not a public key or known_hosts line");
         }
@@ -148,7 +148,8 @@ public final class SshKeys {
             return true;
         }
         String[] tokens = line.split("\\s+");
-        return tokens.length >= 3 && KeyUtils.getPublicKeyEntryDecoder(tokens[0]) == null
+        return tokens.length >= 3
+                && KeyUtils.getPublicKeyEntryDecoder(tokens[0]) == null
                 && KeyUtils.getPublicKeyEntryDecoder(tokens[1]) != null;
     }
 

@@ -61,9 +61,16 @@ import org.jboss.logging.Logger;
 public class SshSessionPool {
     private static final Logger LOG = Logger.getLogger(SshSessionPool.class);
 
-    private static final Duration[] HANDSHAKE_BUCKETS = {Duration.ofMillis(50), Duration.ofMillis(100),
-            Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500),
-            Duration.ofSeconds(5), Duration.ofSeconds(10)};
+    private static final Duration[] HANDSHAKE_BUCKETS = {
+        Duration.ofMillis(50),
+        Duration.ofMillis(100),
+        Duration.ofMillis(250),
+        Duration.ofMillis(500),
+        Duration.ofSeconds(1),
+        Duration.ofMillis(2500),
+        Duration.ofSeconds(5),
+        Duration.ofSeconds(10)
+    };
 
     private final SshConfig config;
     private final MeterRegistry metrics;
@@ -99,7 +106,8 @@ public class SshSessionPool {
     @PostConstruct
     void registerGauge() {
         Gauge.builder("dispatch.ssh.pool.sessions", this, SshSessionPool::openSessions)
-                .description("Pooled SSH sessions currently open").register(metrics);
+                .description("Pooled SSH sessions currently open")
+                .register(metrics);
     }
 
     /** A session in use by one channel; {@link #close()} gives the slot back. */
@@ -133,7 +141,8 @@ public class SshSessionPool {
                     return false;
                 }
                 if (siblings < entry.limit) {
-                    LOG.infof("%s refused a channel with %d open; using at most %d channels on its sessions",
+                    LOG.infof(
+                            "%s refused a channel with %d open; using at most %d channels on its sessions",
                             entry.hostName, siblings, siblings);
                     entry.channels.reduce(entry.limit - siblings);
                     entry.limit = siblings;
@@ -168,13 +177,10 @@ public class SshSessionPool {
         }
     }
 
-    private record PoolKey(String tenantId, String user, String address, int port, String credential,
-            String trust) {
-    }
+    private record PoolKey(String tenantId, String user, String address, int port, String credential, String trust) {}
 
     /** A host this process holds an open pooled session to, by tenant and inventory name. */
-    public record HeldSession(String tenantId, String hostName) {
-    }
+    public record HeldSession(String tenantId, String hostName) {}
 
     private final class Entry {
         final ReentrantLock lock = new ReentrantLock();
@@ -183,6 +189,7 @@ public class SshSessionPool {
         final ShrinkableSemaphore channels = new ShrinkableSemaphore(config.maxChannelsPerSession());
         /** Channels at once on this entry's session: the configured limit, or lower once the server refused one. */
         volatile int limit = config.maxChannelsPerSession();
+
         volatile ClientSession session;
         volatile long lastUsed = System.nanoTime();
     }
@@ -206,11 +213,18 @@ public class SshSessionPool {
      */
     Lease lease(SshTarget target) throws SshFailureException, InterruptedException {
         if (target.hostKeyPolicy() == HostKeyPolicy.OFF_FORBIDDEN) {
-            throw new SshFailureException(SshOutcome.HOST_KEY_REJECTED, "host key policy 'off' of host "
-                    + target.hostName() + " is not allowed: the tenant's admin has not enabled allowHostKeyPolicyOff");
+            throw new SshFailureException(
+                    SshOutcome.HOST_KEY_REJECTED,
+                    "host key policy 'off' of host " + target.hostName()
+                            + " is not allowed: the tenant's admin has not enabled allowHostKeyPolicyOff");
         }
-        PoolKey key = new PoolKey(target.tenantId(), target.user(), target.address(), target.port(),
-                SshKeys.digest(target.privateKey(), target.passphrase()), trustDigest(target));
+        PoolKey key = new PoolKey(
+                target.tenantId(),
+                target.user(),
+                target.address(),
+                target.port(),
+                SshKeys.digest(target.privateKey(), target.passphrase()),
+                trustDigest(target));
         Entry entry;
         while (true) {
             entry = entries.computeIfAbsent(key, k -> new Entry());
@@ -254,7 +268,8 @@ public class SshSessionPool {
         }
         if (target.hostKeyPolicy() == HostKeyPolicy.OFF) {
             try {
-                gate.unverifiedUse(target, SshKeys.fingerprint(plainKey(lease.session().getServerKey())));
+                gate.unverifiedUse(
+                        target, SshKeys.fingerprint(plainKey(lease.session().getServerKey())));
             } catch (RuntimeException e) {
                 lease.close();
                 throw e;
@@ -267,13 +282,26 @@ public class SshSessionPool {
     private static String trustDigest(SshTarget target) {
         StringBuilder jumps = new StringBuilder();
         for (SshTarget hop : target.jumps()) {
-            jumps.append(hop.user()).append('@').append(hop.address()).append(':').append(hop.port()).append('/')
-                    .append(SshKeys.digest(hop.privateKey(), hop.passphrase())).append('/')
-                    .append(trustDigest(hop)).append(',');
+            jumps.append(hop.user())
+                    .append('@')
+                    .append(hop.address())
+                    .append(':')
+                    .append(hop.port())
+                    .append('/')
+                    .append(SshKeys.digest(hop.privateKey(), hop.passphrase()))
+                    .append('/')
+                    .append(trustDigest(hop))
+                    .append(',');
         }
-        return SshKeys.digest(String.join("\n", target.trustedHostKeys()), "revoked",
-                String.join("\n", target.revokedHostKeys()), "ca", String.join("\n", target.certAuthorities()),
-                target.hostKeyPolicy().name(), "jumps", jumps.toString());
+        return SshKeys.digest(
+                String.join("\n", target.trustedHostKeys()),
+                "revoked",
+                String.join("\n", target.revokedHostKeys()),
+                "ca",
+                String.join("\n", target.certAuthorities()),
+                target.hostKeyPolicy().name(),
+                "jumps",
+                jumps.toString());
     }
 
     private static PublicKey plainKey(PublicKey key) {
@@ -285,8 +313,9 @@ public class SshSessionPool {
         long budget = config.connectTimeout().toMillis() * (1 + target.jumps().size());
         long deadline = System.currentTimeMillis() + budget;
         if (!handshakes.tryAcquire(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new SshFailureException(SshOutcome.UNREACHABLE, "no handshake slot within "
-                    + config.connectTimeout().toMillis() + " ms");
+            throw new SshFailureException(
+                    SshOutcome.UNREACHABLE,
+                    "no handshake slot within " + config.connectTimeout().toMillis() + " ms");
         }
         Timer.Sample handshake = Timer.start(metrics);
         String outcome = "interrupted";
@@ -321,8 +350,10 @@ public class SshSessionPool {
         } finally {
             handshakes.release();
             handshake.stop(Timer.builder("dispatch.ssh.handshake")
-                    .description("SSH connect, key exchange and authentication").tag("outcome", outcome)
-                    .serviceLevelObjectives(HANDSHAKE_BUCKETS).register(metrics));
+                    .description("SSH connect, key exchange and authentication")
+                    .tag("outcome", outcome)
+                    .serviceLevelObjectives(HANDSHAKE_BUCKETS)
+                    .register(metrics));
         }
     }
 
@@ -336,16 +367,20 @@ public class SshSessionPool {
      * One hop: a TCP connection to the target (or, with {@code via}, a direct-tcpip forward through that session to
      * the target's address as the jump host resolves it), key exchange, host key check and authentication.
      */
-    private ClientSession connectHop(SshTarget target, ClientSession via, String viaName, long deadline,
-            String prefix) throws SshFailureException, InterruptedException {
+    private ClientSession connectHop(SshTarget target, ClientSession via, String viaName, long deadline, String prefix)
+            throws SshFailureException, InterruptedException {
         KeyPair identity;
         try {
             identity = SshKeys.keyPair(target.privateKey(), target.passphrase());
         } catch (InvalidKeyMaterialException e) {
             throw new SshFailureException(SshOutcome.AUTH_FAILED, prefix + "credential unusable: " + e.getMessage());
         }
-        var check = new KnownHostsVerifier.HostKeyCheck(target.hostName(), Set.copyOf(target.trustedHostKeys()),
-                Set.copyOf(target.revokedHostKeys()), Set.copyOf(target.certAuthorities()), target.hostKeyPolicy());
+        var check = new KnownHostsVerifier.HostKeyCheck(
+                target.hostName(),
+                Set.copyOf(target.trustedHostKeys()),
+                Set.copyOf(target.revokedHostKeys()),
+                Set.copyOf(target.certAuthorities()),
+                target.hostKeyPolicy());
         String where = target.address() + ":" + target.port() + (via == null ? "" : " through jump host " + viaName);
         ClientSession session = null;
         try {
@@ -368,13 +403,14 @@ public class SshSessionPool {
             }
             if (!connected) {
                 connect.cancel();
-                throw new SshFailureException(SshOutcome.UNREACHABLE,
-                        prefix + "connect to " + where + " timed out after " + config.connectTimeout().toMillis()
-                                + " ms");
+                throw new SshFailureException(
+                        SshOutcome.UNREACHABLE,
+                        prefix + "connect to " + where + " timed out after "
+                                + config.connectTimeout().toMillis() + " ms");
             }
             if (!connect.isConnected()) {
-                throw new SshFailureException(SshOutcome.UNREACHABLE,
-                        prefix + describe(connect.getException(), target, where));
+                throw new SshFailureException(
+                        SshOutcome.UNREACHABLE, prefix + describe(connect.getException(), target, where));
             }
             session = connect.getSession();
             session.addPublicKeyIdentity(identity);
@@ -385,8 +421,10 @@ public class SshSessionPool {
                 if (untrusted != null && target.hostKeyPolicy() == HostKeyPolicy.ACCEPT_NEW) {
                     String fingerprint = SshKeys.fingerprint(plainKey(session.getServerKey()));
                     if (!gate.acceptFirstKey(target, untrusted, fingerprint)) {
-                        throw new SshFailureException(SshOutcome.HOST_KEY_REJECTED, "host " + target.hostName()
-                                + " presented " + fingerprint + ", but another key was stored for it meanwhile");
+                        throw new SshFailureException(
+                                SshOutcome.HOST_KEY_REJECTED,
+                                "host " + target.hostName() + " presented " + fingerprint
+                                        + ", but another key was stored for it meanwhile");
                     }
                 }
                 return session;
@@ -396,17 +434,19 @@ public class SshSessionPool {
                 throw new SshFailureException(SshOutcome.HOST_KEY_REJECTED, prefix + rejection);
             }
             if (!done) {
-                throw new SshFailureException(SshOutcome.UNREACHABLE,
-                        prefix + "handshake with " + where + " timed out after " + config.connectTimeout().toMillis()
-                                + " ms");
+                throw new SshFailureException(
+                        SshOutcome.UNREACHABLE,
+                        prefix + "handshake with " + where + " timed out after "
+                                + config.connectTimeout().toMillis() + " ms");
             }
             if (session.getServerKey() != null && refused(auth.getException())) {
-                throw new SshFailureException(SshOutcome.AUTH_FAILED,
+                throw new SshFailureException(
+                        SshOutcome.AUTH_FAILED,
                         prefix + "server refused public key authentication for user " + target.user());
             }
             // e.g. MINA's authentication timeout on a starved server: the key was never judged, so not AUTH_FAILED
-            throw new SshFailureException(SshOutcome.UNREACHABLE,
-                    prefix + describe(auth.getException(), target, where));
+            throw new SshFailureException(
+                    SshOutcome.UNREACHABLE, prefix + describe(auth.getException(), target, where));
         } catch (SshFailureException | RuntimeException e) {
             if (session != null) {
                 session.close(true);
@@ -481,11 +521,16 @@ public class SshSessionPool {
         // As OpenSSH does: a host certificate that is invalid here (e.g. its principals do not name the address
         // connected to, as through a jump host's forward) is ignored and its plain key checked instead.
         CoreModuleProperties.ABORT_ON_INVALID_CERTIFICATE.set(c, false);
-        int nioWorkers = config.nioWorkers() > 0 ? config.nioWorkers()
-                : CoreModuleProperties.NIO_WORKERS.getRequiredDefault();
+        int nioWorkers =
+                config.nioWorkers() > 0 ? config.nioWorkers() : CoreModuleProperties.NIO_WORKERS.getRequiredDefault();
         CoreModuleProperties.NIO_WORKERS.set(c, nioWorkers);
-        c.setIoServiceFactoryFactory(new Nio2ServiceFactoryFactory(() -> new SshThreadPoolExecutor(nioWorkers,
-                nioWorkers, 0L, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), new LogContextFreeThreads("ssh-nio"))));
+        c.setIoServiceFactoryFactory(new Nio2ServiceFactoryFactory(() -> new SshThreadPoolExecutor(
+                nioWorkers,
+                nioWorkers,
+                0L,
+                TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(),
+                new LogContextFreeThreads("ssh-nio"))));
         c.setScheduledExecutorService(new ScheduledThreadPoolExecutor(1, new LogContextFreeThreads("ssh-timer")), true);
         c.start();
         LOG.info("SSH client started");
@@ -533,7 +578,9 @@ public class SshSessionPool {
 
     /** Number of pooled sessions currently open. */
     public int openSessions() {
-        return (int) entries.values().stream().filter(e -> e.session != null && e.session.isOpen()).count();
+        return (int) entries.values().stream()
+                .filter(e -> e.session != null && e.session.isOpen())
+                .count();
     }
 
     @PreDestroy

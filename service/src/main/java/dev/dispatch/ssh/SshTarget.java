@@ -15,9 +15,20 @@ import java.util.List;
  *        connection
  * @param requestedBy on whose behalf the connection is made (audit actor), e.g. a job's submitter
  */
-public record SshTarget(String tenantId, String hostName, String address, int port, String user,
-        String privateKey, String passphrase, List<String> trustedHostKeys, List<String> revokedHostKeys,
-        List<String> certAuthorities, HostKeyPolicy hostKeyPolicy, List<SshTarget> jumps, String requestedBy) {
+public record SshTarget(
+        String tenantId,
+        String hostName,
+        String address,
+        int port,
+        String user,
+        String privateKey,
+        String passphrase,
+        List<String> trustedHostKeys,
+        List<String> revokedHostKeys,
+        List<String> certAuthorities,
+        HostKeyPolicy hostKeyPolicy,
+        List<SshTarget> jumps,
+        String requestedBy) {
 
     public SshTarget {
         certAuthorities = certAuthorities == null ? List.of() : List.copyOf(certAuthorities);
@@ -26,33 +37,91 @@ public record SshTarget(String tenantId, String hostName, String address, int po
     }
 
     /** A direct, strictly checked target. */
-    public SshTarget(String tenantId, String hostName, String address, int port, String user, String privateKey,
-            String passphrase, List<String> trustedHostKeys, List<String> revokedHostKeys) {
-        this(tenantId, hostName, address, port, user, privateKey, passphrase, trustedHostKeys, revokedHostKeys,
-                List.of(), HostKeyPolicy.STRICT, List.of(), null);
+    public SshTarget(
+            String tenantId,
+            String hostName,
+            String address,
+            int port,
+            String user,
+            String privateKey,
+            String passphrase,
+            List<String> trustedHostKeys,
+            List<String> revokedHostKeys) {
+        this(
+                tenantId,
+                hostName,
+                address,
+                port,
+                user,
+                privateKey,
+                passphrase,
+                trustedHostKeys,
+                revokedHostKeys,
+                List.of(),
+                HostKeyPolicy.STRICT,
+                List.of(),
+                null);
     }
 
     /** The same target reached through {@code jumps}. */
     public SshTarget withJumps(List<SshTarget> jumps) {
-        return new SshTarget(tenantId, hostName, address, port, user, privateKey, passphrase, trustedHostKeys,
-                revokedHostKeys, certAuthorities, hostKeyPolicy, jumps, requestedBy);
+        return new SshTarget(
+                tenantId,
+                hostName,
+                address,
+                port,
+                user,
+                privateKey,
+                passphrase,
+                trustedHostKeys,
+                revokedHostKeys,
+                certAuthorities,
+                hostKeyPolicy,
+                jumps,
+                requestedBy);
     }
 
     /** The same target with another host key policy. */
     public SshTarget withHostKeyPolicy(HostKeyPolicy policy) {
-        return new SshTarget(tenantId, hostName, address, port, user, privateKey, passphrase, trustedHostKeys,
-                revokedHostKeys, certAuthorities, policy, jumps, requestedBy);
+        return new SshTarget(
+                tenantId,
+                hostName,
+                address,
+                port,
+                user,
+                privateKey,
+                passphrase,
+                trustedHostKeys,
+                revokedHostKeys,
+                certAuthorities,
+                policy,
+                jumps,
+                requestedBy);
     }
 
     /** The same target on behalf of {@code actor}. */
     public SshTarget requestedBy(String actor) {
-        return new SshTarget(tenantId, hostName, address, port, user, privateKey, passphrase, trustedHostKeys,
-                revokedHostKeys, certAuthorities, hostKeyPolicy, jumps, actor);
+        return new SshTarget(
+                tenantId,
+                hostName,
+                address,
+                port,
+                user,
+                privateKey,
+                passphrase,
+                trustedHostKeys,
+                revokedHostKeys,
+                certAuthorities,
+                hostKeyPolicy,
+                jumps,
+                actor);
     }
 
     @Override
     public String toString() {
         return "SshTarget[" + tenantId + "/" + hostName + " " + user + "@" + address + ":" + port
-                + (jumps.isEmpty() ? "" : " via " + jumps.stream().map(SshTarget::hostName).toList()) + "]";
+                + (jumps.isEmpty()
+                        ? ""
+                        : " via " + jumps.stream().map(SshTarget::hostName).toList()) + "]";
     }
 }

@@ -7,5 +7,4 @@ import java.util.Set;
  *
  * @param source e.g. {@code rest:10.0.0.7} or {@code kafka:dispatch.job-requests.v1/2@1234}
  */
-public record Caller(String tenantId, String subject, Set<String> roles, String source) {
-}
+public record Caller(String tenantId, String subject, Set<String> roles, String source) {}

@@ -9,6 +9,5 @@ public final class Roles {
     /** Operator plus inventory, credentials and known hosts. */
     public static final String ADMIN = "dispatch-admin";
 
-    private Roles() {
-    }
+    private Roles() {}
 }

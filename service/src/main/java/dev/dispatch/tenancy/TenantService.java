@@ -32,7 +32,7 @@ public class TenantService {
     @Transactional
     public TenantSettings settings(String tenantId) {
         List<?> rows = em.createNativeQuery(
-                "select host_key_policy, allow_host_key_policy_off from tenant where id = :id")
+                        "select host_key_policy, allow_host_key_policy_off from tenant where id = :id")
                 .setParameter("id", tenantId)
                 .getResultList();
         if (rows.isEmpty()) {
@@ -50,7 +50,7 @@ public class TenantService {
     public TenantSettings lockSettings(String tenantId) {
         ensureExists(tenantId);
         Object[] row = (Object[]) em.createNativeQuery(
-                "select host_key_policy, allow_host_key_policy_off from tenant where id = :id for update")
+                        "select host_key_policy, allow_host_key_policy_off from tenant where id = :id for update")
                 .setParameter("id", tenantId)
                 .getSingleResult();
         return new TenantSettings((String) row[0], (Boolean) row[1]);

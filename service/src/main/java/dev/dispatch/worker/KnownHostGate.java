@@ -35,7 +35,7 @@ public class KnownHostGate implements HostKeyGate {
 
     /** Who a connection is made for, as an audit caller. */
     static Caller actor(SshTarget target) {
-        return new Caller(target.tenantId(), target.requestedBy() == null ? "system" : target.requestedBy(), Set.of(),
-                "worker");
+        return new Caller(
+                target.tenantId(), target.requestedBy() == null ? "system" : target.requestedBy(), Set.of(), "worker");
     }
 }

@@ -1,9 +1,9 @@
 package dev.dispatch.worker;
 
-import dev.dispatch.messaging.OutputChunkPublisher;
-import dev.dispatch.messaging.OutputChunkEvent;
 import dev.dispatch.job.ClaimedRun;
 import dev.dispatch.job.RunResult;
+import dev.dispatch.messaging.OutputChunkEvent;
+import dev.dispatch.messaging.OutputChunkPublisher;
 import dev.dispatch.ssh.OutputSink;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -30,6 +30,7 @@ final class RunOutputCollector implements OutputSink {
     private final StreamCapture stderr;
     /** Chunks sent and not yet acknowledged, and whether any failed: O(1) however long the run prints. */
     private final AtomicLong unacked = new AtomicLong();
+
     private volatile boolean failed;
     private final ReentrantLock acks = new ReentrantLock();
     private final Condition settled = acks.newCondition();
@@ -60,8 +61,8 @@ final class RunOutputCollector implements OutputSink {
     }
 
     private synchronized void publish(Stream stream, String text, String bytes, boolean eof, int permits) {
-        OutputChunkEvent chunk = new OutputChunkEvent(run.jobId(), run.hostName(), run.attempt(), stream.wireName(),
-                seq++, text, bytes, eof);
+        OutputChunkEvent chunk = new OutputChunkEvent(
+                run.jobId(), run.hostName(), run.attempt(), stream.wireName(), seq++, text, bytes, eof);
         unacked.incrementAndGet();
         CompletableFuture<Void> acked = publisher.publish(run.tenantId(), chunk);
         acked.whenComplete((ok, e) -> {
@@ -128,7 +129,8 @@ final class RunOutputCollector implements OutputSink {
 
     private static String utf8(byte[] data) {
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(data))

@@ -28,7 +28,11 @@ public class SessionAffinity {
     private Set<HeldSession> published = Set.of();
     private int rounds;
 
-    public SessionAffinity(WorkerConfig config, DispatchConfig dispatch, WorkerService worker, SshSessionPool pool,
+    public SessionAffinity(
+            WorkerConfig config,
+            DispatchConfig dispatch,
+            WorkerService worker,
+            SshSessionPool pool,
             SessionHintService hints) {
         this.config = config;
         this.enabled = dispatch.role().runsWorker() && !config.affinityGrace().isZero();
@@ -42,7 +46,8 @@ public class SessionAffinity {
         return config.sessionHintInterval().multipliedBy(3).plusSeconds(1);
     }
 
-    @Scheduled(every = "${dispatch.worker.session-hint-interval:2s}",
+    @Scheduled(
+            every = "${dispatch.worker.session-hint-interval:2s}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     synchronized void publish() {
         if (!enabled) {

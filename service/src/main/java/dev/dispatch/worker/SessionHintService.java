@@ -31,14 +31,20 @@ public class SessionHintService {
         List<HeldSession> rows = new ArrayList<>(held);
         for (int from = 0; from < rows.size(); from += ROWS_PER_INSERT) {
             List<HeldSession> chunk = rows.subList(from, Math.min(rows.size(), from + ROWS_PER_INSERT));
-            StringBuilder sql = new StringBuilder(
-                    "insert into ssh_session_hint (tenant_id, host_name, worker_id) values ");
+            StringBuilder sql =
+                    new StringBuilder("insert into ssh_session_hint (tenant_id, host_name, worker_id) values ");
             for (int i = 0; i < chunk.size(); i++) {
-                sql.append(i == 0 ? "" : ", ").append("(:t").append(i).append(", :h").append(i).append(", :worker)");
+                sql.append(i == 0 ? "" : ", ")
+                        .append("(:t")
+                        .append(i)
+                        .append(", :h")
+                        .append(i)
+                        .append(", :worker)");
             }
             Query insert = em.createNativeQuery(sql.toString()).setParameter("worker", workerId);
             for (int i = 0; i < chunk.size(); i++) {
-                insert.setParameter("t" + i, chunk.get(i).tenantId()).setParameter("h" + i, chunk.get(i).hostName());
+                insert.setParameter("t" + i, chunk.get(i).tenantId())
+                        .setParameter("h" + i, chunk.get(i).hostName());
             }
             insert.executeUpdate();
         }
@@ -48,14 +54,16 @@ public class SessionHintService {
     @Transactional
     public void touch(String workerId) {
         em.createNativeQuery("update ssh_session_hint set seen_at = now() where worker_id = :worker")
-                .setParameter("worker", workerId).executeUpdate();
+                .setParameter("worker", workerId)
+                .executeUpdate();
     }
 
     /** Removes hints nobody refreshed for {@code age} (their worker is gone). */
     @Transactional
     public void expire(Duration age) {
         em.createNativeQuery("delete from ssh_session_hint where seen_at < now() - make_interval(secs => :age)")
-                .setParameter("age", age.toMillis() / 1000.0).executeUpdate();
+                .setParameter("age", age.toMillis() / 1000.0)
+                .executeUpdate();
     }
 
     /** Removes all of this worker's hints (it is stopping). */
@@ -66,6 +74,7 @@ public class SessionHintService {
 
     private void deleteAll(String workerId) {
         em.createNativeQuery("delete from ssh_session_hint where worker_id = :worker")
-                .setParameter("worker", workerId).executeUpdate();
+                .setParameter("worker", workerId)
+                .executeUpdate();
     }
 }

@@ -1,7 +1,6 @@
 package dev.dispatch.worker;
 
 import dev.dispatch.DatabaseFailures;
-import dev.dispatch.messaging.OutputChunkPublisher;
 import dev.dispatch.DispatchConfig;
 import dev.dispatch.artifact.Artifact;
 import dev.dispatch.artifact.ArtifactService;
@@ -10,15 +9,16 @@ import dev.dispatch.inventory.CredentialCipher;
 import dev.dispatch.inventory.InventoryService;
 import dev.dispatch.inventory.MissingJumpHostException;
 import dev.dispatch.job.ClaimedRun;
-import dev.dispatch.messaging.HostResultEvent;
 import dev.dispatch.job.HostRunService;
-import dev.dispatch.job.RunLease;
-import dev.dispatch.messaging.JobEvent;
 import dev.dispatch.job.JobKind;
 import dev.dispatch.job.JobRequest;
 import dev.dispatch.job.JobSecrets;
+import dev.dispatch.job.RunLease;
 import dev.dispatch.job.RunResult;
 import dev.dispatch.job.RunState;
+import dev.dispatch.messaging.HostResultEvent;
+import dev.dispatch.messaging.JobEvent;
+import dev.dispatch.messaging.OutputChunkPublisher;
 import dev.dispatch.ssh.CommandRunner;
 import dev.dispatch.ssh.ExecResult;
 import dev.dispatch.ssh.ExecSpec;
@@ -36,8 +36,8 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.TransactionPhase;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.time.Duration;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.EnumSet;
 import java.util.HexFormat;
@@ -48,8 +48,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -67,8 +67,8 @@ import org.jboss.logging.MDC;
 public class WorkerService {
     private static final Logger LOG = Logger.getLogger(WorkerService.class);
     private static final int MAX_CLAIM = 64;
-    private static final Set<JobKind> FILE_KINDS = EnumSet.of(JobKind.COPY, JobKind.UPDATE, JobKind.FETCH,
-            JobKind.DELETE);
+    private static final Set<JobKind> FILE_KINDS =
+            EnumSet.of(JobKind.COPY, JobKind.UPDATE, JobKind.FETCH, JobKind.DELETE);
 
     private final WorkerConfig config;
     private final boolean enabled;
@@ -87,6 +87,7 @@ public class WorkerService {
     private final Map<RunLease, RunHandle> running = new ConcurrentHashMap<>();
     /** When this process last saw a database operation fail (System.nanoTime), for the reaper's grace. */
     private final AtomicLong lastDbFailure = new AtomicLong(System.nanoTime() - Long.MAX_VALUE / 2);
+
     private volatile boolean renewalOverdue;
 
     /**
@@ -106,15 +107,24 @@ public class WorkerService {
             this.thread = thread;
         }
     }
+
     private final ExecutorService executor = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("dispatch-run-", 0).factory());
     private volatile boolean claiming;
     private volatile long shutdownDeadline = Long.MAX_VALUE;
     private Thread loop;
 
-    public WorkerService(WorkerConfig config, DispatchConfig dispatch, HostRunService runs, InventoryService inventory,
-            CommandRunner runner, FileTransfer files, ArtifactService artifacts, OutputChunkPublisher chunks,
-            RunDatabaseGate database, CredentialCipher cipher) {
+    public WorkerService(
+            WorkerConfig config,
+            DispatchConfig dispatch,
+            HostRunService runs,
+            InventoryService inventory,
+            CommandRunner runner,
+            FileTransfer files,
+            ArtifactService artifacts,
+            OutputChunkPublisher chunks,
+            RunDatabaseGate database,
+            CredentialCipher cipher) {
         this.cipher = cipher;
         this.config = config;
         this.database = database;
@@ -137,8 +147,9 @@ public class WorkerService {
         int inDatabase = database.permits();
         claiming = true;
         loop = Thread.ofPlatform().name("dispatch-claim").daemon().start(this::claimLoop);
-        LOG.infof("worker %s started (max %d concurrent runs, %d of them in the database at once)", workerId,
-                config.maxConcurrentRuns(), inDatabase);
+        LOG.infof(
+                "worker %s started (max %d concurrent runs, %d of them in the database at once)",
+                workerId, config.maxConcurrentRuns(), inDatabase);
     }
 
     void stop(@Observes ShutdownEvent event) {
@@ -230,8 +241,11 @@ public class WorkerService {
         running.forEach((lease, handle) -> {
             if (!handle.recording && now - handle.renewedAt > limit) {
                 handle.lostByUs = true;
-                fence(lease, handle, "its lease could not be renewed for " + config.leaseTimeout()
-                        .plus(config.heartbeatInterval()));
+                fence(
+                        lease,
+                        handle,
+                        "its lease could not be renewed for "
+                                + config.leaseTimeout().plus(config.heartbeatInterval()));
             }
         });
     }
@@ -255,14 +269,18 @@ public class WorkerService {
         wakeups.release();
     }
 
-    @Scheduled(every = "${dispatch.worker.heartbeat-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(
+            every = "${dispatch.worker.heartbeat-interval:10s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void heartbeat() {
         if (enabled && !running.isEmpty()) {
             renewLeases();
         }
     }
 
-    @Scheduled(every = "${dispatch.worker.cancel-poll-interval:500ms}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(
+            every = "${dispatch.worker.cancel-poll-interval:500ms}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void pollCancels() {
         if (!enabled || running.isEmpty()) {
             return;
@@ -290,7 +308,9 @@ public class WorkerService {
         });
     }
 
-    @Scheduled(every = "${dispatch.worker.reaper-interval:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(
+            every = "${dispatch.worker.reaper-interval:5s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void expireLeases() {
         if (!enabled) {
             return;
@@ -300,8 +320,10 @@ public class WorkerService {
             return;
         }
         try {
-            Duration retryDelay = config.leaseTimeout().compareTo(config.heartbeatInterval().plusSeconds(5)) > 0
-                    ? config.leaseTimeout() : config.heartbeatInterval().plusSeconds(5);
+            Duration retryDelay =
+                    config.leaseTimeout().compareTo(config.heartbeatInterval().plusSeconds(5)) > 0
+                            ? config.leaseTimeout()
+                            : config.heartbeatInterval().plusSeconds(5);
             runs.expireLeases(config.leaseTimeout(), retryDelay).forEach(runs::completeIfFinished);
             runs.jobsToComplete().forEach(runs::completeIfFinished);
         } catch (RuntimeException e) {
@@ -314,8 +336,13 @@ public class WorkerService {
         while (claiming) {
             try {
                 int free = config.maxConcurrentRuns() - active.get();
-                List<ClaimedRun> claimed = free > 0 ? runs.claim(workerId, Math.min(free, MAX_CLAIM),
-                        config.affinityGrace(), SessionAffinity.freshness(config)) : List.of();
+                List<ClaimedRun> claimed = free > 0
+                        ? runs.claim(
+                                workerId,
+                                Math.min(free, MAX_CLAIM),
+                                config.affinityGrace(),
+                                SessionAffinity.freshness(config))
+                        : List.of();
                 for (int i = 0; i < claimed.size(); i++) {
                     ClaimedRun run = claimed.get(i);
                     active.incrementAndGet();
@@ -324,7 +351,8 @@ public class WorkerService {
                     } catch (RejectedExecutionException e) {
                         active.decrementAndGet();
                         List<UUID> unstarted = claimed.subList(i, claimed.size()).stream()
-                                .map(ClaimedRun::runId).toList();
+                                .map(ClaimedRun::runId)
+                                .toList();
                         runs.release(unstarted, workerId);
                         LOG.infof("shutting down: %d claimed run(s) handed back to the queue", unstarted.size());
                         return;
@@ -356,9 +384,14 @@ public class WorkerService {
                 result = perform(run, handle.cancelled);
             } catch (RuntimeException e) {
                 LOG.errorf(e, "run failed inside dispatch");
-                result = RunResult.failedBeforeStart(handle.cancelled.get() ? RunState.CANCELLED : RunState.FAILED,
-                        handle.cancelled.get() ? "cancelled before the command started"
-                                : "internal error: " + e.getClass().getSimpleName(), null, null, null);
+                result = RunResult.failedBeforeStart(
+                        handle.cancelled.get() ? RunState.CANCELLED : RunState.FAILED,
+                        handle.cancelled.get()
+                                ? "cancelled before the command started"
+                                : "internal error: " + e.getClass().getSimpleName(),
+                        null,
+                        null,
+                        null);
             } finally {
                 handle.recording = true;
                 Thread.interrupted();
@@ -402,8 +435,9 @@ public class WorkerService {
                     return;
                 }
                 if (!claiming && now > shutdownDeadline) {
-                    LOG.errorf("shutting down: result of run %s not recorded (%s); it will turn LOST", lease.runId(),
-                            e.getMessage());
+                    LOG.errorf(
+                            "shutting down: result of run %s not recorded (%s); it will turn LOST",
+                            lease.runId(), e.getMessage());
                     return;
                 }
                 LOG.warnf("recording the result failed (%s); retrying in %d ms", e.getMessage(), backoff);
@@ -422,11 +456,14 @@ public class WorkerService {
     private RunResult perform(ClaimedRun claimed, AtomicBoolean cancelled) {
         ClaimedRun run;
         try {
-            run = claimed.secrets() == null ? claimed : claimed.withRequest(JobSecrets.fromJson(cipher.decrypt(
-                    claimed.secrets(), JobSecrets.context(claimed.tenantId(), claimed.jobId()))).applyTo(claimed.request()));
+            run = claimed.secrets() == null
+                    ? claimed
+                    : claimed.withRequest(JobSecrets.fromJson(cipher.decrypt(
+                                    claimed.secrets(), JobSecrets.context(claimed.tenantId(), claimed.jobId())))
+                            .applyTo(claimed.request()));
         } catch (IllegalStateException e) {
-            return RunResult.failedBeforeStart(RunState.FAILED, "the job's secrets cannot be opened: " + e.getMessage(),
-                    null, null, null);
+            return RunResult.failedBeforeStart(
+                    RunState.FAILED, "the job's secrets cannot be opened: " + e.getMessage(), null, null, null);
         }
         RunResult result = performOnHost(run, cancelled);
         // File kinds always say whether they changed the host; a run that never reached it changed nothing.
@@ -441,13 +478,16 @@ public class WorkerService {
             return RunResult.failedBeforeStart(RunState.UNREACHABLE, e.getMessage(), null, null, null);
         }
         if (resolved.isEmpty()) {
-            return RunResult.failedBeforeStart(RunState.FAILED,
-                    "host " + run.hostName() + " is no longer in the inventory", null, null, null);
+            return RunResult.failedBeforeStart(
+                    RunState.FAILED, "host " + run.hostName() + " is no longer in the inventory", null, null, null);
         }
         SshTarget target = resolved.get().requestedBy(run.submittedBy());
         if (target.privateKey() == null) {
-            return RunResult.failedBeforeStart(RunState.AUTH_FAILED,
-                    "host " + run.hostName() + " has no usable credential", target.address(), target.port(),
+            return RunResult.failedBeforeStart(
+                    RunState.AUTH_FAILED,
+                    "host " + run.hostName() + " has no usable credential",
+                    target.address(),
+                    target.port(),
                     target.user());
         }
         if (FILE_KINDS.contains(run.kind())) {
@@ -459,22 +499,42 @@ public class WorkerService {
             result = runner.ping(target);
         } else {
             String input = run.request().input();
-            Map<String, String> env = run.request().env() == null ? Map.of() : run.request().env();
-            result = runner.exec(target, new ExecSpec(run.request().command(),
-                    input == null ? new byte[0] : input.getBytes(StandardCharsets.UTF_8), env, run.timeout()), output,
+            Map<String, String> env =
+                    run.request().env() == null ? Map.of() : run.request().env();
+            result = runner.exec(
+                    target,
+                    new ExecSpec(
+                            run.request().command(),
+                            input == null ? new byte[0] : input.getBytes(StandardCharsets.UTF_8),
+                            env,
+                            run.timeout()),
+                    output,
                     cancelled::get);
         }
         if (result.outcome() == SshOutcome.HOST_KEY_REJECTED) {
-            database.run(() -> inventory.recordRejectedHostKey(KnownHostGate.actor(target), target.hostName(),
-                    target.hostKeyPolicy().wire(), result.error()));
+            database.run(() -> inventory.recordRejectedHostKey(
+                    KnownHostGate.actor(target),
+                    target.hostName(),
+                    target.hostKeyPolicy().wire(),
+                    result.error()));
         }
         String error = result.error();
         if (!output.awaitPublished(config.publishTimeout())) {
             error = (error == null ? "" : error + "; ") + "not every output chunk was acknowledged by Kafka";
             LOG.warnf("output of job %s on %s not fully published", run.jobId(), run.hostName());
         }
-        return new RunResult(RunState.valueOf(result.outcome().name()), result.exitCode(), result.exitSignal(), error,
-                target.address(), target.port(), target.user(), null, output.stdout(), output.stderr(), null);
+        return new RunResult(
+                RunState.valueOf(result.outcome().name()),
+                result.exitCode(),
+                result.exitSignal(),
+                error,
+                target.address(),
+                target.port(),
+                target.user(),
+                null,
+                output.stdout(),
+                output.stderr(),
+                null);
     }
 
     /**
@@ -493,8 +553,12 @@ public class WorkerService {
                 if (file.artifact() != null) {
                     Optional<Artifact> artifact = database.call(() -> artifacts.find(run.tenantId(), file.artifact()));
                     if (artifact.isEmpty()) {
-                        return RunResult.failedBeforeStart(RunState.FAILED, "artifact " + file.artifact()
-                                + " no longer exists", target.address(), target.port(), target.user());
+                        return RunResult.failedBeforeStart(
+                                RunState.FAILED,
+                                "artifact " + file.artifact() + " no longer exists",
+                                target.address(),
+                                target.port(),
+                                target.user());
                     }
                     content = () -> database.input(artifacts.open(artifact.get()));
                     sha256 = artifact.get().sha256();
@@ -509,13 +573,23 @@ public class WorkerService {
                 try {
                     result = files.fetch(target, file.path(), database.output(out), run.timeout());
                     if (result.outcome() == SshOutcome.SUCCEEDED) {
-                        fetched = database.call(() -> artifacts.register(run.tenantId(), null, out)).artifact()
+                        fetched = database.call(() -> artifacts.register(run.tenantId(), null, out))
+                                .artifact()
                                 .sha256();
                     }
                 } catch (IOException e) {
-                    return new RunResult(RunState.FAILED, null, null, "cannot store the fetched file: "
-                            + e.getMessage(), target.address(), target.port(), target.user(), false,
-                            RunResult.StoredStream.EMPTY, RunResult.StoredStream.EMPTY, null);
+                    return new RunResult(
+                            RunState.FAILED,
+                            null,
+                            null,
+                            "cannot store the fetched file: " + e.getMessage(),
+                            target.address(),
+                            target.port(),
+                            target.user(),
+                            false,
+                            RunResult.StoredStream.EMPTY,
+                            RunResult.StoredStream.EMPTY,
+                            null);
                 } finally {
                     database.run(out::abort);
                 }
@@ -524,9 +598,18 @@ public class WorkerService {
             default -> throw new IllegalArgumentException("not a file kind: " + run.kind());
         }
         ExecResult outcome = result.result();
-        return new RunResult(RunState.valueOf(outcome.outcome().name()), null, null, outcome.error(),
-                target.address(), target.port(), target.user(), result.changed(), RunResult.StoredStream.EMPTY,
-                RunResult.StoredStream.EMPTY, fetched);
+        return new RunResult(
+                RunState.valueOf(outcome.outcome().name()),
+                null,
+                null,
+                outcome.error(),
+                target.address(),
+                target.port(),
+                target.user(),
+                result.changed(),
+                RunResult.StoredStream.EMPTY,
+                RunResult.StoredStream.EMPTY,
+                fetched);
     }
 
     private static void sleep(long millis) {

@@ -29,22 +29,33 @@ class ApiContractTest {
 
     @Test
     void requestWithoutTokenIsUnauthorized() {
-        given().contentType(ContentType.JSON).body(Map.of("kind", "exec"))
+        given().contentType(ContentType.JSON)
+                .body(Map.of("kind", "exec"))
                 .post("/api/v1/jobs")
-                .then().statusCode(401).contentType("application/problem+json")
+                .then()
+                .statusCode(401)
+                .contentType("application/problem+json")
                 .header("WWW-Authenticate", containsString("Bearer"))
                 .body("type", equalTo("https://dispatch.dev/problems/unauthorized"));
-        given().auth().oauth2("not-a-jwt").get("/api/v1/jobs/" + java.util.UUID.randomUUID())
-                .then().statusCode(401);
+        given().auth()
+                .oauth2("not-a-jwt")
+                .get("/api/v1/jobs/" + java.util.UUID.randomUUID())
+                .then()
+                .statusCode(401);
     }
 
     @Test
     void anOversizedJsonBodyIsRefusedBeforeItIsParsed() {
         Tenants tenant = Tenants.fresh();
         String huge = "{\"kind\": \"exec\", \"command\": \"" + "x".repeat(9 * 1024 * 1024) + "\"}";
-        given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON).body(huge)
+        given().auth()
+                .oauth2(tenant.token("dispatch-operator"))
+                .contentType(ContentType.JSON)
+                .body(huge)
                 .post("/api/v1/jobs")
-                .then().statusCode(413).contentType("application/problem+json")
+                .then()
+                .statusCode(413)
+                .contentType("application/problem+json")
                 .body("type", equalTo("https://dispatch.dev/problems/request-too-large"));
     }
 
@@ -66,17 +77,22 @@ class ApiContractTest {
             }
         };
         var http = java.net.http.HttpClient.newHttpClient();
-        var response = http.send(java.net.http.HttpRequest.newBuilder(
-                        java.net.URI.create("http://localhost:" + io.restassured.RestAssured.port + "/api/v1/jobs"))
-                .header("Authorization", "Bearer " + tenant.token("dispatch-operator"))
-                .header("Content-Type", "application/json")
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> body)).build(),
+        var response = http.send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                                "http://localhost:" + io.restassured.RestAssured.port + "/api/v1/jobs"))
+                        .header("Authorization", "Bearer " + tenant.token("dispatch-operator"))
+                        .header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> body))
+                        .build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(413);
-        assertThat(response.headers().firstValue("content-type")).hasValueSatisfying(
-                t -> assertThat(t).startsWith("application/problem+json"));
-        assertThat(response.body()).contains("https://dispatch.dev/problems/request-too-large").contains("8388608");
-        assertThat(count("select count(*) from job where tenant_id = ?", tenant.id)).isZero();
+        assertThat(response.headers().firstValue("content-type"))
+                .hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
+        assertThat(response.body())
+                .contains("https://dispatch.dev/problems/request-too-large")
+                .contains("8388608");
+        assertThat(count("select count(*) from job where tenant_id = ?", tenant.id))
+                .isZero();
     }
 
     /** Before, 100,000 names went into one IN list and the job answered 500; NUL in command also answered 500. */
@@ -88,10 +104,14 @@ class ApiContractTest {
         for (int i = 0; i < 100_000; i++) {
             names.add("h" + i);
         }
-        given().auth().oauth2(operator).contentType(ContentType.JSON)
+        given().auth()
+                .oauth2(operator)
+                .contentType(ContentType.JSON)
                 .body(Map.of("kind", "exec", "command", "true", "targets", Map.of("hosts", names)))
                 .post("/api/v1/jobs")
-                .then().statusCode(400).contentType("application/problem+json")
+                .then()
+                .statusCode(400)
+                .contentType("application/problem+json")
                 .body("type", equalTo("https://dispatch.dev/problems/validation"))
                 .body("errors.field", hasItems("targets.hosts"))
                 .body("errors.message", hasItems(containsString("dispatch.intake.max-hosts")))
@@ -100,29 +120,57 @@ class ApiContractTest {
         for (int i = 0; i < 101; i++) {
             env.put("V" + i, "x");
         }
-        given().auth().oauth2(operator).contentType(ContentType.JSON)
-                .body(Map.of("kind", "exec", "command", "x".repeat(65537), "env", env,
-                        "labels", Map.of("team", "y".repeat(300)), "targets", Map.of("hosts", List.of("h1"))))
+        given().auth()
+                .oauth2(operator)
+                .contentType(ContentType.JSON)
+                .body(Map.of(
+                        "kind",
+                        "exec",
+                        "command",
+                        "x".repeat(65537),
+                        "env",
+                        env,
+                        "labels",
+                        Map.of("team", "y".repeat(300)),
+                        "targets",
+                        Map.of("hosts", List.of("h1"))))
                 .post("/api/v1/jobs")
-                .then().statusCode(400)
+                .then()
+                .statusCode(400)
                 .body("errors.field", hasItems("command", "env", "labels.team"))
-                .body("errors.message", hasItems(containsString("dispatch.intake.max-command-bytes"),
-                        containsString("dispatch.intake.max-env-entries"),
-                        containsString("dispatch.intake.max-name-length")));
-        given().auth().oauth2(operator).contentType(ContentType.JSON)
+                .body(
+                        "errors.message",
+                        hasItems(
+                                containsString("dispatch.intake.max-command-bytes"),
+                                containsString("dispatch.intake.max-env-entries"),
+                                containsString("dispatch.intake.max-name-length")));
+        given().auth()
+                .oauth2(operator)
+                .contentType(ContentType.JSON)
                 .body("{\"kind\":\"exec\",\"command\":\"echo \\u0000\",\"input\":\"\\ud800\","
                         + "\"targets\":{\"hosts\":[\"a\\u0000b\"]},\"idempotencyKey\":\"k\\u0001\"}")
                 .post("/api/v1/jobs")
-                .then().statusCode(400).contentType("application/problem+json")
+                .then()
+                .statusCode(400)
+                .contentType("application/problem+json")
                 .body("type", equalTo("https://dispatch.dev/problems/validation"))
                 .body("errors.field", hasItems("command", "input", "targets.hosts[0]", "idempotencyKey"))
-                .body("errors.message", hasItems(containsString("NUL character"),
-                        containsString("unpaired UTF-16 surrogate"), containsString("control character")));
-        given().auth().oauth2(operator).contentType(ContentType.JSON)
+                .body(
+                        "errors.message",
+                        hasItems(
+                                containsString("NUL character"),
+                                containsString("unpaired UTF-16 surrogate"),
+                                containsString("control character")));
+        given().auth()
+                .oauth2(operator)
+                .contentType(ContentType.JSON)
                 .body("{\"kind\":\"exec\",\"command\":\"echo \\u0000\",\"targets\":{\"hosts\":[\"h1\"]}}")
                 .post("/api/v1/jobs?dryRun=true")
-                .then().statusCode(400).body("errors.field", hasItems("command"));
-        assertThat(count("select count(*) from job where tenant_id = ?", tenant.id)).isZero();
+                .then()
+                .statusCode(400)
+                .body("errors.field", hasItems("command"));
+        assertThat(count("select count(*) from job where tenant_id = ?", tenant.id))
+                .isZero();
     }
 
     @Test
@@ -131,77 +179,135 @@ class ApiContractTest {
         Tenants b = Tenants.fresh();
         OpenSshHosts.Host h = Fleet.get().hosts().get(11);
         a.registerHosts(List.of(h), Fleet.get().userPrivateKey());
-        String jobId = Jobs.submit(a, Map.of("kind", "exec", "targets", Map.of("hosts", List.of(h.name())),
-                "command", "echo secret-output"));
+        String jobId = Jobs.submit(
+                a,
+                Map.of("kind", "exec", "targets", Map.of("hosts", List.of(h.name())), "command", "echo secret-output"));
         Jobs.awaitFinished(a, jobId);
 
         for (String path : List.of("", "/runs", "/runs/" + h.name() + "/output")) {
-            given().auth().oauth2(b.admin()).get("/api/v1/jobs/" + jobId + path)
-                    .then().statusCode(404).contentType("application/problem+json")
+            given().auth()
+                    .oauth2(b.admin())
+                    .get("/api/v1/jobs/" + jobId + path)
+                    .then()
+                    .statusCode(404)
+                    .contentType("application/problem+json")
                     .body("type", equalTo("https://dispatch.dev/problems/not-found"))
                     .body(not(containsString("secret-output")));
         }
         given().auth().oauth2(b.admin()).get("/api/v1/hosts/" + h.name()).then().statusCode(404);
-        given().auth().oauth2(b.token("dispatch-operator")).contentType(ContentType.JSON)
+        given().auth()
+                .oauth2(b.token("dispatch-operator"))
+                .contentType(ContentType.JSON)
                 .body(Map.of("kind", "exec", "targets", Map.of("hosts", List.of(h.name())), "command", "id"))
-                .post("/api/v1/jobs").then().statusCode(400)
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(400)
                 .body("errors.field", hasItems("targets.hosts[0]"));
     }
 
     @Test
     void malformedRequestNamesEveryViolationAndWritesNothing() throws Exception {
         Tenants tenant = Tenants.fresh();
-        given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON)
-                .body(Map.of("kind", "exec", "targets", Map.of("hosts", List.of("nope")), "timeout", "5 minutes",
-                        "parallelism", 0, "env", Map.of("BAD-NAME", "x"), "idempotencyKey", "k-1"))
+        given().auth()
+                .oauth2(tenant.token("dispatch-operator"))
+                .contentType(ContentType.JSON)
+                .body(Map.of(
+                        "kind",
+                        "exec",
+                        "targets",
+                        Map.of("hosts", List.of("nope")),
+                        "timeout",
+                        "5 minutes",
+                        "parallelism",
+                        0,
+                        "env",
+                        Map.of("BAD-NAME", "x"),
+                        "idempotencyKey",
+                        "k-1"))
                 .post("/api/v1/jobs")
-                .then().statusCode(400).contentType("application/problem+json")
+                .then()
+                .statusCode(400)
+                .contentType("application/problem+json")
                 .body("type", equalTo("https://dispatch.dev/problems/validation"))
                 .body("title", equalTo("Invalid request"))
-                .body("errors.field", hasItems("command", "targets.hosts[0]", "timeout", "parallelism",
-                        "env.BAD-NAME"));
-        given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON)
+                .body(
+                        "errors.field",
+                        hasItems("command", "targets.hosts[0]", "timeout", "parallelism", "env.BAD-NAME"));
+        given().auth()
+                .oauth2(tenant.token("dispatch-operator"))
+                .contentType(ContentType.JSON)
                 .body(Map.of("kind", "reboot-everything", "targets", Map.of()))
                 .post("/api/v1/jobs")
-                .then().statusCode(400).body("errors.field", hasItems("kind", "targets"));
-        given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON)
+                .then()
+                .statusCode(400)
+                .body("errors.field", hasItems("kind", "targets"));
+        given().auth()
+                .oauth2(tenant.token("dispatch-operator"))
+                .contentType(ContentType.JSON)
                 .body("{\"kind\": \"exec\", \"comand\": \"typo\"}")
                 .post("/api/v1/jobs")
-                .then().statusCode(400).contentType("application/problem+json")
+                .then()
+                .statusCode(400)
+                .contentType("application/problem+json")
                 .body("type", equalTo("https://dispatch.dev/problems/malformed-body"))
                 .body("detail", containsString("comand"));
-        given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON)
+        given().auth()
+                .oauth2(tenant.token("dispatch-operator"))
+                .contentType(ContentType.JSON)
                 .body("{\"kind\": ")
                 .post("/api/v1/jobs")
-                .then().statusCode(400).contentType("application/problem+json")
+                .then()
+                .statusCode(400)
+                .contentType("application/problem+json")
                 .body("type", equalTo("https://dispatch.dev/problems/malformed-body"));
 
-        assertThat(count("select count(*) from job where tenant_id = ?", tenant.id)).isZero();
-        assertThat(count("select count(*) from host_run where tenant_id = ?", tenant.id)).isZero();
-        assertThat(count("select count(*) from audit_event where tenant_id = ?", tenant.id)).isZero();
+        assertThat(count("select count(*) from job where tenant_id = ?", tenant.id))
+                .isZero();
+        assertThat(count("select count(*) from host_run where tenant_id = ?", tenant.id))
+                .isZero();
+        assertThat(count("select count(*) from audit_event where tenant_id = ?", tenant.id))
+                .isZero();
     }
 
     @Test
     void viewerCannotSubmitAndOperatorCannotChangeInventory() {
         Tenants tenant = Tenants.fresh();
-        given().auth().oauth2(tenant.token("dispatch-viewer")).contentType(ContentType.JSON)
+        given().auth()
+                .oauth2(tenant.token("dispatch-viewer"))
+                .contentType(ContentType.JSON)
                 .body(Map.of("kind", "ping", "targets", Map.of("hosts", List.of("x"))))
-                .post("/api/v1/jobs").then().statusCode(403).contentType("application/problem+json");
-        given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON)
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(403)
+                .contentType("application/problem+json");
+        given().auth()
+                .oauth2(tenant.token("dispatch-operator"))
+                .contentType(ContentType.JSON)
                 .body(Map.of("address", "127.0.0.1", "user", "root"))
-                .put("/api/v1/hosts/h").then().statusCode(403);
-        given().auth().oauth2(Tenants.tokenFor(null, "dispatch-admin")).get("/api/v1/hosts")
-                .then().statusCode(403).body("type", equalTo("https://dispatch.dev/problems/no-tenant"));
+                .put("/api/v1/hosts/h")
+                .then()
+                .statusCode(403);
+        given().auth()
+                .oauth2(Tenants.tokenFor(null, "dispatch-admin"))
+                .get("/api/v1/hosts")
+                .then()
+                .statusCode(403)
+                .body("type", equalTo("https://dispatch.dev/problems/no-tenant"));
     }
 
     @Test
     void credentialIsWriteOnlyAndEncryptedAtRest() throws Exception {
         Tenants tenant = Tenants.fresh();
         String key = Fleet.get().userPrivateKey();
-        given().auth().oauth2(tenant.admin()).contentType(ContentType.JSON).body(Map.of("privateKey", key))
+        given().auth()
+                .oauth2(tenant.admin())
+                .contentType(ContentType.JSON)
+                .body(Map.of("privateKey", key))
                 .put("/api/v1/credentials/ops")
-                .then().statusCode(200)
-                .body("name", equalTo("ops")).body("type", equalTo("ssh-ed25519"))
+                .then()
+                .statusCode(200)
+                .body("name", equalTo("ops"))
+                .body("type", equalTo("ssh-ed25519"))
                 .body("fingerprint", containsString("SHA256:"))
                 .body(not(containsString("PRIVATE KEY")));
         try (Connection c = db.getConnection();
@@ -211,15 +317,22 @@ class ApiContractTest {
             try (ResultSet rs = s.executeQuery()) {
                 assertThat(rs.next()).isTrue();
                 assertThat(new String(rs.getBytes(1), java.nio.charset.StandardCharsets.ISO_8859_1))
-                        .doesNotContain("PRIVATE KEY").doesNotContain(key.substring(40, 80));
+                        .doesNotContain("PRIVATE KEY")
+                        .doesNotContain(key.substring(40, 80));
             }
         }
-        assertThat(count("select count(*) from audit_event where tenant_id = ? and details::text like '%PRIVATE%'",
-                tenant.id)).isZero();
-        given().auth().oauth2(tenant.admin()).contentType(ContentType.JSON)
+        assertThat(count(
+                        "select count(*) from audit_event where tenant_id = ? and details::text like '%PRIVATE%'",
+                        tenant.id))
+                .isZero();
+        given().auth()
+                .oauth2(tenant.admin())
+                .contentType(ContentType.JSON)
                 .body(Map.of("privateKey", "-----BEGIN OPENSSH PRIVATE KEY-----\ngarbage\n"))
                 .put("/api/v1/credentials/bad")
-                .then().statusCode(400).body("errors.field", hasItems("privateKey"))
+                .then()
+                .statusCode(400)
+                .body("errors.field", hasItems("privateKey"))
                 .body(not(containsString("garbage")));
     }
 
@@ -228,20 +341,35 @@ class ApiContractTest {
         Tenants tenant = Tenants.fresh();
         OpenSshHosts.Host h = Fleet.get().hosts().get(12);
         tenant.registerHosts(List.of(h), Fleet.get().userPrivateKey());
-        Map<String, Object> body = Map.of("kind", "exec", "targets", Map.of("hosts", List.of(h.name())),
-                "command", "true");
-        String first = given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON)
-                .header("Idempotency-Key", "deploy-4711").body(body).post("/api/v1/jobs")
-                .then().statusCode(202).header("Location", containsString("/api/v1/jobs/"))
-                .extract().path("id");
-        String second = given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON)
-                .header("Idempotency-Key", "deploy-4711").body(body).post("/api/v1/jobs")
-                .then().statusCode(200).extract().path("id");
+        Map<String, Object> body =
+                Map.of("kind", "exec", "targets", Map.of("hosts", List.of(h.name())), "command", "true");
+        String first = given().auth()
+                .oauth2(tenant.token("dispatch-operator"))
+                .contentType(ContentType.JSON)
+                .header("Idempotency-Key", "deploy-4711")
+                .body(body)
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(202)
+                .header("Location", containsString("/api/v1/jobs/"))
+                .extract()
+                .path("id");
+        String second = given().auth()
+                .oauth2(tenant.token("dispatch-operator"))
+                .contentType(ContentType.JSON)
+                .header("Idempotency-Key", "deploy-4711")
+                .body(body)
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("id");
         assertThat(second).isEqualTo(first);
     }
 
     private long count(String sql, String tenant) throws Exception {
-        try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+        try (Connection c = db.getConnection();
+                PreparedStatement s = c.prepareStatement(sql)) {
             s.setString(1, tenant);
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();

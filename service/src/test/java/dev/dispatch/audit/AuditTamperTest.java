@@ -34,7 +34,8 @@ class AuditTamperTest {
         tenant.putHost("h1", "127.0.0.1", 22, "k");
         awaitCheckpoint(tenant, 3);
 
-        owner("alter table audit_event disable trigger audit_event_no_update_or_delete",
+        owner(
+                "alter table audit_event disable trigger audit_event_no_update_or_delete",
                 "delete from audit_event where tenant_id = '" + tenant.id + "' and seq = 3",
                 "alter table audit_event enable trigger audit_event_no_update_or_delete",
                 "update audit_head h set seq = e.seq, hash = e.hash from audit_event e where h.tenant_id = '"
@@ -53,11 +54,14 @@ class AuditTamperTest {
         tenant.putHost("h0", "127.0.0.1", 22, "k");
         awaitCheckpoint(tenant, 2);
 
-        assertThatThrownBy(() -> owner("truncate audit_event")).isInstanceOf(SQLException.class)
+        assertThatThrownBy(() -> owner("truncate audit_event"))
+                .isInstanceOf(SQLException.class)
                 .hasMessageContaining("append-only");
         assertThat(verify(tenant).getBoolean("valid")).isTrue();
 
-        owner("alter table audit_event disable trigger audit_event_no_truncate", "truncate audit_event",
+        owner(
+                "alter table audit_event disable trigger audit_event_no_truncate",
+                "truncate audit_event",
                 "alter table audit_event enable trigger audit_event_no_truncate",
                 "delete from audit_head where tenant_id = '" + tenant.id + "'");
 
@@ -71,19 +75,27 @@ class AuditTamperTest {
     void theServiceRoleCannotTruncateDeleteUpdateOrDisableTheTriggers() throws Exception {
         Tenants tenant = Tenants.fresh();
         tenant.putCredential("k", Fleet.get().userPrivateKey());
-        for (String sql : new String[] {"truncate audit_event",
-                "delete from audit_event where tenant_id = '" + tenant.id + "'",
-                "update audit_event set actor = 'mallory' where tenant_id = '" + tenant.id + "'",
-                "delete from audit_head where tenant_id = '" + tenant.id + "'"}) {
-            assertThatThrownBy(() -> app(sql)).as(sql).isInstanceOfSatisfying(SQLException.class,
-                    e -> assertThat(e.getSQLState()).isEqualTo("42501"))
+        for (String sql : new String[] {
+            "truncate audit_event",
+            "delete from audit_event where tenant_id = '" + tenant.id + "'",
+            "update audit_event set actor = 'mallory' where tenant_id = '" + tenant.id + "'",
+            "delete from audit_head where tenant_id = '" + tenant.id + "'"
+        }) {
+            assertThatThrownBy(() -> app(sql))
+                    .as(sql)
+                    .isInstanceOfSatisfying(
+                            SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"))
                     .hasMessageContaining("permission denied for table audit_");
         }
-        for (String sql : new String[] {"alter table audit_event disable trigger audit_event_no_update_or_delete",
-                "alter table audit_event disable trigger audit_event_no_truncate",
-                "alter table audit_event disable trigger all"}) {
-            assertThatThrownBy(() -> app(sql)).as(sql).isInstanceOfSatisfying(SQLException.class,
-                    e -> assertThat(e.getSQLState()).isEqualTo("42501"))
+        for (String sql : new String[] {
+            "alter table audit_event disable trigger audit_event_no_update_or_delete",
+            "alter table audit_event disable trigger audit_event_no_truncate",
+            "alter table audit_event disable trigger all"
+        }) {
+            assertThatThrownBy(() -> app(sql))
+                    .as(sql)
+                    .isInstanceOfSatisfying(
+                            SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"))
                     .hasMessageContaining("must be owner of table audit_event");
         }
         assertThat(verify(tenant).getLong("checked")).isEqualTo(1);
@@ -92,17 +104,28 @@ class AuditTamperTest {
     @Test
     void anActorHoldingTheOldDelimiterCannotBeShiftedIntoTheActionUnnoticed() throws Exception {
         Tenants tenant = Tenants.fresh();
-        Map<String, String> keys = Map.of("test.jwt-private-key",
-                ConfigProvider.getConfig().getValue("test.jwt-private-key", String.class));
+        Map<String, String> keys = Map.of(
+                "test.jwt-private-key", ConfigProvider.getConfig().getValue("test.jwt-private-key", String.class));
         String forged = DispatchProcess.adminToken(keys, tenant.id, "alice\u001fhost.create");
-        given().auth().oauth2(forged).contentType(ContentType.JSON)
-                .body(Map.of("privateKey", Fleet.get().userPrivateKey())).put("/api/v1/credentials/k")
-                .then().statusCode(200);
-        long id = given().auth().oauth2(tenant.admin()).get("/api/v1/audit?action=credential.create").then()
-                .statusCode(200).extract().jsonPath().getLong("items[0].id");
+        given().auth()
+                .oauth2(forged)
+                .contentType(ContentType.JSON)
+                .body(Map.of("privateKey", Fleet.get().userPrivateKey()))
+                .put("/api/v1/credentials/k")
+                .then()
+                .statusCode(200);
+        long id = given().auth()
+                .oauth2(tenant.admin())
+                .get("/api/v1/audit?action=credential.create")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getLong("items[0].id");
         assertThat(verify(tenant).getBoolean("valid")).isTrue();
 
-        owner("alter table audit_event disable trigger audit_event_no_update_or_delete",
+        owner(
+                "alter table audit_event disable trigger audit_event_no_update_or_delete",
                 "update audit_event set actor = 'alice', action = 'host.create' || chr(31) || 'credential.create'"
                         + " where id = " + id,
                 "alter table audit_event enable trigger audit_event_no_update_or_delete");
@@ -113,7 +136,12 @@ class AuditTamperTest {
     }
 
     private static JsonPath verify(Tenants tenant) {
-        return given().auth().oauth2(tenant.admin()).get("/api/v1/audit/verify").then().statusCode(200).extract()
+        return given().auth()
+                .oauth2(tenant.admin())
+                .get("/api/v1/audit/verify")
+                .then()
+                .statusCode(200)
+                .extract()
                 .jsonPath();
     }
 
@@ -122,7 +150,8 @@ class AuditTamperTest {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         JsonPath last = verify(tenant);
         while (!Long.valueOf(seq).equals(last.get("checkpointSeq") == null ? null : last.getLong("checkpointSeq"))) {
-            assertThat(System.nanoTime()).as("checkpoint of record %d, last verification %s", seq, last.prettify())
+            assertThat(System.nanoTime())
+                    .as("checkpoint of record %d, last verification %s", seq, last.prettify())
                     .isLessThan(deadline);
             Thread.sleep(100);
             last = verify(tenant);
@@ -131,7 +160,8 @@ class AuditTamperTest {
     }
 
     private static void owner(String... statements) throws SQLException {
-        try (Connection c = TestServicesResource.ownerConnection(); Statement s = c.createStatement()) {
+        try (Connection c = TestServicesResource.ownerConnection();
+                Statement s = c.createStatement()) {
             for (String sql : statements) {
                 s.execute(sql);
             }
@@ -139,7 +169,8 @@ class AuditTamperTest {
     }
 
     private void app(String sql) throws SQLException {
-        try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = db.getConnection();
+                Statement s = c.createStatement()) {
             s.execute(sql);
         }
     }

@@ -32,10 +32,15 @@ import org.junit.jupiter.api.Test;
  * {@code -Dbench.sizes=50,200,1000}, {@code -Dbench.kex=curve25519-sha256,default}, {@code -Dbench.fanout=64}.
  */
 class FanoutBenchmark {
-    private static final List<Integer> SIZES = Arrays.stream(System.getProperty("bench.sizes", "50,200,1000")
-            .split(",")).map(String::strip).map(Integer::valueOf).toList();
-    private static final List<String> KEX = Arrays.stream(System.getProperty("bench.kex",
-            "curve25519-sha256,default").split(",")).map(String::strip).toList();
+    private static final List<Integer> SIZES = Arrays.stream(
+                    System.getProperty("bench.sizes", "50,200,1000").split(","))
+            .map(String::strip)
+            .map(Integer::valueOf)
+            .toList();
+    private static final List<String> KEX = Arrays.stream(
+                    System.getProperty("bench.kex", "curve25519-sha256,default").split(","))
+            .map(String::strip)
+            .toList();
     private static final int FANOUT = Integer.getInteger("bench.fanout", 64);
     private static final int WARMUP_HOSTS = 16;
 
@@ -68,24 +73,60 @@ class FanoutBenchmark {
             kafka.close();
             services.stop();
         }
-        System.out.printf("%nFan-out benchmark: `true` on N OpenSSH loopback hosts, %d cores, fan-out %d%n%s",
+        System.out.printf(
+                "%nFan-out benchmark: `true` on N OpenSSH loopback hosts, %d cores, fan-out %d%n%s",
                 Runtime.getRuntime().availableProcessors(), FANOUT, report);
     }
 
-    private static String table(String kex, int size, OpenSshHosts fleet, Path dir, OpenSshHosts warmup,
-            Map<String, String> config) throws Exception {
+    private static String table(
+            String kex, int size, OpenSshHosts fleet, Path dir, OpenSshHosts warmup, Map<String, String> config)
+            throws Exception {
         Path sshConfig = writeClientConfig(fleet, dir, kex);
         Path hostsFile = dir.resolve("hosts");
-        Files.write(hostsFile, fleet.hosts().stream().map(OpenSshHosts.Host::address).toList());
+        Files.write(
+                hostsFile,
+                fleet.hosts().stream().map(OpenSshHosts.Host::address).toList());
         String hostList = fleet.hosts().stream().map(OpenSshHosts.Host::address).collect(Collectors.joining(","));
 
         List<Row> rows = new ArrayList<>();
-        rows.add(timed("pdsh -R ssh", dir, Map.of("PDSH_SSH_ARGS_APPEND", "-F " + sshConfig),
-                "pdsh", "-R", "ssh", "-f", Integer.toString(FANOUT), "-w", "^" + hostsFile, "true"));
-        rows.add(timed("parallel-ssh", dir, Map.of(), "parallel-ssh", "-p", Integer.toString(FANOUT), "-t", "0",
-                "-h", hostsFile.toString(), "-x", "-F " + sshConfig, "true"));
-        rows.add(timed("clush", dir, Map.of(), "clush", "-f", Integer.toString(FANOUT), "-w", hostList,
-                "-o", "-F " + sshConfig, "true"));
+        rows.add(timed(
+                "pdsh -R ssh",
+                dir,
+                Map.of("PDSH_SSH_ARGS_APPEND", "-F " + sshConfig),
+                "pdsh",
+                "-R",
+                "ssh",
+                "-f",
+                Integer.toString(FANOUT),
+                "-w",
+                "^" + hostsFile,
+                "true"));
+        rows.add(timed(
+                "parallel-ssh",
+                dir,
+                Map.of(),
+                "parallel-ssh",
+                "-p",
+                Integer.toString(FANOUT),
+                "-t",
+                "0",
+                "-h",
+                hostsFile.toString(),
+                "-x",
+                "-F " + sshConfig,
+                "true"));
+        rows.add(timed(
+                "clush",
+                dir,
+                Map.of(),
+                "clush",
+                "-f",
+                Integer.toString(FANOUT),
+                "-w",
+                hostList,
+                "-o",
+                "-F " + sshConfig,
+                "true"));
         rows.addAll(dispatch(size, fleet, warmup, config));
 
         double pdsh = rows.get(0).wallSeconds();
@@ -94,8 +135,14 @@ class FanoutBenchmark {
         out.append("| client | wall (s) | ratio to pdsh | CPU (s) | peak RSS (MiB) | note |\n");
         out.append("|---|---|---|---|---|---|\n");
         for (Row r : rows) {
-            out.append(String.format("| %s | %.2f | %.2f | %.2f | %.0f | %s |%n", r.tool(), r.wallSeconds(),
-                    r.wallSeconds() / pdsh, r.cpuSeconds(), r.peakRssKib() / 1024.0, r.note()));
+            out.append(String.format(
+                    "| %s | %.2f | %.2f | %.2f | %.0f | %s |%n",
+                    r.tool(),
+                    r.wallSeconds(),
+                    r.wallSeconds() / pdsh,
+                    r.cpuSeconds(),
+                    r.peakRssKib() / 1024.0,
+                    r.note()));
         }
         System.out.print(out);
         return out.toString();
@@ -124,7 +171,11 @@ class FanoutBenchmark {
         long t0 = System.nanoTime();
         try (DispatchProcess fresh = DispatchProcess.start("fanout-first", env)) {
             double startSeconds = (System.nanoTime() - t0) / 1e9;
-            rows.add(job("dispatch, first start", fresh, token, hosts,
+            rows.add(job(
+                    "dispatch, first start",
+                    fresh,
+                    token,
+                    hosts,
                     String.format("fresh JVM, pool empty; process start to ready %.1f s not included", startSeconds)));
         }
         try (DispatchProcess service = DispatchProcess.start("fanout-service", env)) {
@@ -132,15 +183,24 @@ class FanoutBenchmark {
             for (int i = 0; i < 3; i++) {
                 job("warm-up", service, warmupToken, warmupHosts, "");
             }
-            rows.add(job("dispatch, cold pool", service, token, hosts, "JVM warmed on " + WARMUP_HOSTS
-                    + " other hosts, pool empty for these"));
+            rows.add(job(
+                    "dispatch, cold pool",
+                    service,
+                    token,
+                    hosts,
+                    "JVM warmed on " + WARMUP_HOSTS + " other hosts, pool empty for these"));
             Row warm = null;
             for (int i = 0; i < 3; i++) {
                 Row r = job("dispatch, warm pool", service, token, hosts, "");
                 warm = warm == null || r.wallSeconds() < warm.wallSeconds() ? r : warm;
             }
-            rows.add(new Row(warm.tool(), warm.wallSeconds(), warm.cpuSeconds(), warm.peakRssKib(),
-                    String.format("best of 3; RSS now %.0f MiB holding %d sessions",
+            rows.add(new Row(
+                    warm.tool(),
+                    warm.wallSeconds(),
+                    warm.cpuSeconds(),
+                    warm.peakRssKib(),
+                    String.format(
+                            "best of 3; RSS now %.0f MiB holding %d sessions",
                             service.memoryKib("VmRSS") / 1024.0, size + WARMUP_HOSTS)));
         }
         return rows;
@@ -150,10 +210,24 @@ class FanoutBenchmark {
             throws Exception {
         long cpu0 = service.cpuMillis();
         long t0 = System.nanoTime();
-        String id = given().baseUri(service.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
-                .body(Map.of("kind", "exec", "targets", Map.of("hosts", hosts), "command", "true",
-                        "parallelism", hosts.size()))
-                .post("/api/v1/jobs").then().statusCode(202).extract().path("id");
+        String id = given().baseUri(service.baseUrl())
+                .auth()
+                .oauth2(token)
+                .contentType(ContentType.JSON)
+                .body(Map.of(
+                        "kind",
+                        "exec",
+                        "targets",
+                        Map.of("hosts", hosts),
+                        "command",
+                        "true",
+                        "parallelism",
+                        hosts.size()))
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(202)
+                .extract()
+                .path("id");
         String state = awaitFinished(id);
         double wall = (System.nanoTime() - t0) / 1e9;
         if (!state.contains("SUCCEEDED")) {
@@ -183,26 +257,36 @@ class FanoutBenchmark {
         Path log = dir.resolve(label.replaceAll("\\W", "_") + ".log");
         List<String> argv = new ArrayList<>(List.of("/usr/bin/time", "-o", times.toString(), "-f", "%e %U %S %M"));
         argv.addAll(List.of(command));
-        ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder builder =
+                new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().putAll(env);
         Process p = builder.start();
         if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
             p.destroyForcibly();
-            throw new IllegalStateException(label + " failed (exit " + (p.isAlive() ? "timeout" : p.exitValue())
-                    + "):\n" + tail(log));
+            throw new IllegalStateException(
+                    label + " failed (exit " + (p.isAlive() ? "timeout" : p.exitValue()) + "):\n" + tail(log));
         }
         String[] f = Files.readString(times).strip().split("\\s+");
-        return new Row(label, Double.parseDouble(f[0]), Double.parseDouble(f[1]) + Double.parseDouble(f[2]),
-                Long.parseLong(f[3]), "largest process (GNU time %M)");
+        return new Row(
+                label,
+                Double.parseDouble(f[0]),
+                Double.parseDouble(f[1]) + Double.parseDouble(f[2]),
+                Long.parseLong(f[3]),
+                "largest process (GNU time %M)");
     }
 
     private static Path writeClientConfig(OpenSshHosts fleet, Path dir, String kex) throws IOException {
         Path knownHosts = dir.resolve("known_hosts");
-        Files.write(knownHosts, fleet.hosts().stream()
-                .map(h -> "[" + h.address() + "]:" + h.port() + " " + h.hostKeyLine()).toList());
+        Files.write(
+                knownHosts,
+                fleet.hosts().stream()
+                        .map(h -> "[" + h.address() + "]:" + h.port() + " " + h.hostKeyLine())
+                        .toList());
         Path config = dir.resolve("ssh_config");
         int port = fleet.hosts().get(0).port();
-        Files.writeString(config, """
+        Files.writeString(
+                config,
+                """
                 Host *
                   Port %d
                   User %s
@@ -214,8 +298,13 @@ class FanoutBenchmark {
                   BatchMode yes
                   ConnectTimeout 30
                   LogLevel ERROR
-                %s""".formatted(port, fleet.user(), dir.resolve("user_ed25519_key"), knownHosts,
-                kex.equals("default") ? "" : "  KexAlgorithms " + kex + "\n"), StandardCharsets.UTF_8);
+                %s""".formatted(
+                                port,
+                                fleet.user(),
+                                dir.resolve("user_ed25519_key"),
+                                knownHosts,
+                                kex.equals("default") ? "" : "  KexAlgorithms " + kex + "\n"),
+                StandardCharsets.UTF_8);
         return config;
     }
 

@@ -42,8 +42,10 @@ import org.junit.jupiter.api.Test;
 class IntakeBenchmark {
     private static final int MESSAGES = Integer.getInteger("bench.messages", 10000);
     /** Which rows to run ({@code -Dbench.rows=malformed,good}); all by default. */
-    private static final List<String> ROWS = List.of(System.getProperty("bench.rows",
-            "malformed,invalid,poison,good,mixed").split(","));
+    private static final List<String> ROWS =
+            List.of(System.getProperty("bench.rows", "malformed,invalid,poison,good,mixed")
+                    .split(","));
+
     private static final String DLQ = "dispatch.job-requests.dlq.v1";
 
     @Test
@@ -61,21 +63,29 @@ class IntakeBenchmark {
                 host = api.register(token, fleet).get(0);
             }
             double bare = bareForwarder(bootstrap);
-            rows.add(String.format("| bare Kafka client: consume + forward, acks=all (baseline) | %8.0f | 1.00 | – |",
-                    bare));
+            rows.add(String.format(
+                    "| bare Kafka client: consume + forward, acks=all (baseline) | %8.0f | 1.00 | – |", bare));
             String nonce = UUID.randomUUID().toString().substring(0, 8);
             if (ROWS.contains("malformed")) {
                 double malformed = deadLetterRate(config, token, "malformed-" + nonce, i -> "{not json " + i);
                 rows.add(row("malformed JSON → dead letter", malformed, bare));
             }
             if (ROWS.contains("invalid")) {
-                double invalid = deadLetterRate(config, token, "invalid-" + nonce, i -> "{\"kind\":\"exec\","
-                        + "\"command\":\"true\",\"targets\":{\"hosts\":[\"no-such-host-" + i + "\"]}}");
+                double invalid = deadLetterRate(
+                        config,
+                        token,
+                        "invalid-" + nonce,
+                        i -> "{\"kind\":\"exec\"," + "\"command\":\"true\",\"targets\":{\"hosts\":[\"no-such-host-" + i
+                                + "\"]}}");
                 rows.add(row("valid JSON, unknown host (database lookup) → dead letter", invalid, bare));
             }
             if (ROWS.contains("poison")) {
-                double poison = deadLetterRate(config, token, "poison-" + nonce, i -> "{\"kind\":\"exec\","
-                        + "\"command\":\"echo \\u0000\",\"targets\":{\"hosts\":[\"" + host + "\"]}}");
+                double poison = deadLetterRate(
+                        config,
+                        token,
+                        "poison-" + nonce,
+                        i -> "{\"kind\":\"exec\"," + "\"command\":\"echo \\u0000\",\"targets\":{\"hosts\":[\"" + host
+                                + "\"]}}");
                 rows.add(row("NUL in command (poison pill) → dead letter", poison, bare));
             }
             if (ROWS.contains("good")) {
@@ -83,13 +93,16 @@ class IntakeBenchmark {
                 rows.add(row("valid job → stored (job, host run, audit, outbox event)", good, bare));
             }
             long latency = ROWS.contains("mixed") ? goodAfterBad(config, token, tenant, "mixed-" + nonce, host) : -1;
-            System.out.printf("%nIntake benchmark: %d messages per row, %d cores, one api-role process%n", MESSAGES,
-                    Runtime.getRuntime().availableProcessors());
+            System.out.printf(
+                    "%nIntake benchmark: %d messages per row, %d cores, one api-role process%n",
+                    MESSAGES, Runtime.getRuntime().availableProcessors());
             System.out.println("| backlog | messages/s | ratio to baseline | |");
             System.out.println("|---|---|---|---|");
             rows.forEach(System.out::println);
-            System.out.printf("A good message behind 1000 malformed ones: stored %d ms after the last dead letter"
-                    + " was acknowledged.%n", latency);
+            System.out.printf(
+                    "A good message behind 1000 malformed ones: stored %d ms after the last dead letter"
+                            + " was acknowledged.%n",
+                    latency);
         } finally {
             services.stop();
         }
@@ -108,8 +121,9 @@ class IntakeBenchmark {
     }
 
     /** Writes the backlog to a fresh topic; returns its name. */
-    private static String backlog(String bootstrap, String token, String prefix, IntFunction<String> value, int count,
-            List<String> extra) throws Exception {
+    private static String backlog(
+            String bootstrap, String token, String prefix, IntFunction<String> value, int count, List<String> extra)
+            throws Exception {
         String topic = "bench-intake-" + prefix;
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get();
@@ -135,8 +149,8 @@ class IntakeBenchmark {
         return new ProducerRecord<>(topic, null, key, value, headers);
     }
 
-    private static double deadLetterRate(Map<String, String> config, String token, String prefix,
-            IntFunction<String> value) throws Exception {
+    private static double deadLetterRate(
+            Map<String, String> config, String token, String prefix, IntFunction<String> value) throws Exception {
         String bootstrap = config.get("kafka.bootstrap.servers");
         String topic = backlog(bootstrap, token, prefix, value, MESSAGES, List.of());
         try (KafkaConsumer<String, String> dlq = consumer(bootstrap, DLQ);
@@ -155,19 +169,24 @@ class IntakeBenchmark {
                 }
             }
             if (seen < MESSAGES) {
-                throw new IllegalStateException(prefix + ": only " + seen + " of " + MESSAGES + " dead letters\n"
-                        + api.tail());
+                throw new IllegalStateException(
+                        prefix + ": only " + seen + " of " + MESSAGES + " dead letters\n" + api.tail());
             }
             return (MESSAGES - MESSAGES / 2) / ((last - first) / 1e9);
         }
     }
 
-    private static double storedRate(Map<String, String> config, String token, String tenant, String prefix,
-            String host) throws Exception {
-        String topic = backlog(config.get("kafka.bootstrap.servers"), token, prefix, i -> job(host, prefix + "-" + i),
-                MESSAGES, List.of());
-        try (Connection db = DriverManager.getConnection(config.get("quarkus.datasource.jdbc.url"),
-                config.get("quarkus.datasource.username"), null);
+    private static double storedRate(
+            Map<String, String> config, String token, String tenant, String prefix, String host) throws Exception {
+        String topic = backlog(
+                config.get("kafka.bootstrap.servers"),
+                token,
+                prefix,
+                i -> job(host, prefix + "-" + i),
+                MESSAGES,
+                List.of());
+        try (Connection db = DriverManager.getConnection(
+                        config.get("quarkus.datasource.jdbc.url"), config.get("quarkus.datasource.username"), null);
                 DispatchProcess api = DispatchProcess.start("bench-intake-" + prefix, env(config, topic))) {
             long first = 0;
             long half = 0;
@@ -189,13 +208,13 @@ class IntakeBenchmark {
     }
 
     /** Milliseconds from the last of 1000 dead letters being acknowledged to the good message behind them stored. */
-    private static long goodAfterBad(Map<String, String> config, String token, String tenant, String prefix,
-            String host) throws Exception {
+    private static long goodAfterBad(
+            Map<String, String> config, String token, String tenant, String prefix, String host) throws Exception {
         String bootstrap = config.get("kafka.bootstrap.servers");
         String topic = backlog(bootstrap, token, prefix, i -> "{junk " + i, 1000, List.of(job(host, prefix + "-good")));
         try (KafkaConsumer<String, String> dlq = consumer(bootstrap, DLQ);
-                Connection db = DriverManager.getConnection(config.get("quarkus.datasource.jdbc.url"),
-                        config.get("quarkus.datasource.username"), null);
+                Connection db = DriverManager.getConnection(
+                        config.get("quarkus.datasource.jdbc.url"), config.get("quarkus.datasource.username"), null);
                 DispatchProcess api = DispatchProcess.start("bench-intake-" + prefix, env(config, topic))) {
             int seen = 0;
             long lastDeadLetter = 0;
@@ -224,8 +243,8 @@ class IntakeBenchmark {
     }
 
     private static long stored(Connection db, String tenant, String prefix) throws Exception {
-        try (PreparedStatement s = db.prepareStatement(
-                "select count(*) from job where tenant_id = ? and idempotency_key like ?")) {
+        try (PreparedStatement s =
+                db.prepareStatement("select count(*) from job where tenant_id = ? and idempotency_key like ?")) {
             s.setString(1, tenant);
             s.setString(2, prefix + "%");
             try (ResultSet rs = s.executeQuery()) {

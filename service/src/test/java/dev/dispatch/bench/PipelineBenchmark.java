@@ -60,16 +60,27 @@ class PipelineBenchmark {
                 rows.add(measure("dispatch, 1 process (api+worker)", api, token, hosts, config, bare, api.pid()));
                 try (DispatchProcess worker = DispatchProcess.start("bench-worker", env(config, "worker", "bench-b"))) {
                     runJob(api, token, hosts, "true");
-                    rows.add(measure("dispatch, 2 processes (api+worker, worker)", api, token, hosts, config, bare,
-                            api.pid(), worker.pid()));
-                    sessions = String.format("SSH sessions after the 2-process row (affinity): api+worker %.0f, worker"
-                            + " %.0f, for %d hosts", poolSessions(api), poolSessions(worker), hosts.size());
+                    rows.add(measure(
+                            "dispatch, 2 processes (api+worker, worker)",
+                            api,
+                            token,
+                            hosts,
+                            config,
+                            bare,
+                            api.pid(),
+                            worker.pid()));
+                    sessions = String.format(
+                            "SSH sessions after the 2-process row (affinity): api+worker %.0f, worker"
+                                    + " %.0f, for %d hosts",
+                            poolSessions(api), poolSessions(worker), hosts.size());
                 }
             }
-            System.out.printf("%nPipeline benchmark: %d OpenSSH hosts on loopback, %d cores, %d s per row%n", HOSTS,
-                    Runtime.getRuntime().availableProcessors(), SECONDS);
-            System.out.println("| setup | host runs/s | ratio to bare client | job wall p50 (ms) | first chunk p50 (ms) "
-                    + "| first chunk p99 (ms) | dispatch CPU s per 1000 runs |");
+            System.out.printf(
+                    "%nPipeline benchmark: %d OpenSSH hosts on loopback, %d cores, %d s per row%n",
+                    HOSTS, Runtime.getRuntime().availableProcessors(), SECONDS);
+            System.out.println(
+                    "| setup | host runs/s | ratio to bare client | job wall p50 (ms) | first chunk p50 (ms) "
+                            + "| first chunk p99 (ms) | dispatch CPU s per 1000 runs |");
             System.out.println("|---|---|---|---|---|---|---|");
             rows.forEach(System.out::println);
             System.out.println(sessions);
@@ -80,8 +91,15 @@ class PipelineBenchmark {
         }
     }
 
-    private static String measure(String label, DispatchProcess api, String token, List<String> hosts,
-            Map<String, String> config, double bare, long... pids) throws Exception {
+    private static String measure(
+            String label,
+            DispatchProcess api,
+            String token,
+            List<String> hosts,
+            Map<String, String> config,
+            double bare,
+            long... pids)
+            throws Exception {
         long cpuBefore = cpuMillis(pids);
         long runs = 0;
         List<Long> jobMillis = new ArrayList<>();
@@ -97,12 +115,19 @@ class PipelineBenchmark {
         double cpuPerThousand = (cpuMillis(pids) - cpuBefore) / 1000.0 / runs * 1000;
         List<Long> latencies = firstChunkLatencies(api, token, hosts, config);
         double rate = runs / seconds;
-        return String.format("| %s | %8.0f | %.2f | %d | %d | %d | %.1f |", label, rate, rate / bare,
-                percentile(jobMillis, 50), percentile(latencies, 50), percentile(latencies, 99), cpuPerThousand);
+        return String.format(
+                "| %s | %8.0f | %.2f | %d | %d | %d | %.1f |",
+                label,
+                rate,
+                rate / bare,
+                percentile(jobMillis, 50),
+                percentile(latencies, 50),
+                percentile(latencies, 99),
+                cpuPerThousand);
     }
 
-    private static List<Long> firstChunkLatencies(DispatchProcess api, String token, List<String> hosts,
-            Map<String, String> config) throws Exception {
+    private static List<Long> firstChunkLatencies(
+            DispatchProcess api, String token, List<String> hosts, Map<String, String> config) throws Exception {
         List<Long> latencies = new ArrayList<>();
         try (KafkaCompanion kafka = new KafkaCompanion(config.get("kafka.bootstrap.servers"))) {
             ConsumerTask<String, String> output = kafka.consumeStrings().fromTopics("dispatch.output.v1");
@@ -110,9 +135,16 @@ class PipelineBenchmark {
             for (int i = 0; i < LATENCY_JOBS; i++) {
                 String host = hosts.get(i % hosts.size());
                 long sent = System.currentTimeMillis();
-                String jobId = given().baseUri(api.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
+                String jobId = given().baseUri(api.baseUrl())
+                        .auth()
+                        .oauth2(token)
+                        .contentType(ContentType.JSON)
                         .body(Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host)), "command", "echo x"))
-                        .post("/api/v1/jobs").then().statusCode(202).extract().path("id");
+                        .post("/api/v1/jobs")
+                        .then()
+                        .statusCode(202)
+                        .extract()
+                        .path("id");
                 String key = jobId + "/" + host;
                 long deadline = System.currentTimeMillis() + 10_000;
                 Long produced = null;
@@ -136,20 +168,27 @@ class PipelineBenchmark {
 
     private static double bareClientRunsPerSecond(OpenSshHosts fleet) throws Exception {
         SshClient client = SshClient.setUpDefaultClient();
-        var hostKey = org.apache.sshd.common.config.keys.AuthorizedKeyEntry
-                .parseAuthorizedKeyEntry(fleet.hosts().get(0).hostKeyLine())
+        var hostKey = org.apache.sshd.common.config.keys.AuthorizedKeyEntry.parseAuthorizedKeyEntry(
+                        fleet.hosts().get(0).hostKeyLine())
                 .resolvePublicKey(null, org.apache.sshd.common.config.keys.PublicKeyEntryResolver.FAILING);
-        client.setServerKeyVerifier((session, address, key) ->
-                org.apache.sshd.common.config.keys.KeyUtils.compareKeys(hostKey, key));
+        client.setServerKeyVerifier(
+                (session, address, key) -> org.apache.sshd.common.config.keys.KeyUtils.compareKeys(hostKey, key));
         client.start();
-        KeyPair key = SecurityUtils.loadKeyPairIdentities(null, NamedResource.ofName("bench"),
-                new ByteArrayInputStream(fleet.userPrivateKey().getBytes()), null).iterator().next();
+        KeyPair key = SecurityUtils.loadKeyPairIdentities(
+                        null,
+                        NamedResource.ofName("bench"),
+                        new ByteArrayInputStream(fleet.userPrivateKey().getBytes()),
+                        null)
+                .iterator()
+                .next();
         List<ClientSession> sessions = new ArrayList<>();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<ClientSession>> connecting = new ArrayList<>();
             for (OpenSshHosts.Host h : fleet.hosts()) {
                 connecting.add(pool.submit(() -> {
-                    ClientSession s = client.connect(fleet.user(), h.address(), h.port()).verify(30_000).getSession();
+                    ClientSession s = client.connect(fleet.user(), h.address(), h.port())
+                            .verify(30_000)
+                            .getSession();
                     s.addPublicKeyIdentity(key);
                     s.auth().verify(30_000);
                     return s;
@@ -183,10 +222,24 @@ class PipelineBenchmark {
     /** Submits a job and waits for its {@code finished} event on Kafka, as a client of the service would. */
     private static void runJob(DispatchProcess api, String token, List<String> hosts, String command)
             throws InterruptedException {
-        String jobId = given().baseUri(api.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
-                .body(Map.of("kind", "exec", "targets", Map.of("hosts", hosts), "command", command,
-                        "parallelism", hosts.size()))
-                .post("/api/v1/jobs").then().statusCode(202).extract().path("id");
+        String jobId = given().baseUri(api.baseUrl())
+                .auth()
+                .oauth2(token)
+                .contentType(ContentType.JSON)
+                .body(Map.of(
+                        "kind",
+                        "exec",
+                        "targets",
+                        Map.of("hosts", hosts),
+                        "command",
+                        command,
+                        "parallelism",
+                        hosts.size()))
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(202)
+                .extract()
+                .path("id");
         long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
         while (System.nanoTime() < deadline) {
             for (ConsumerRecord<String, String> r : jobEvents.getRecords()) {
@@ -212,7 +265,9 @@ class PipelineBenchmark {
     private static long cpuMillis(long... pids) throws Exception {
         long ticks = 0;
         for (long pid : pids) {
-            String[] stat = Files.readString(Path.of("/proc/" + pid + "/stat")).split("\\) ")[1].split(" ");
+            String[] stat = Files.readString(Path.of("/proc/" + pid + "/stat"))
+                    .split("\\) ")[1]
+                    .split(" ");
             ticks += Long.parseLong(stat[11]) + Long.parseLong(stat[12]);
         }
         return ticks * 10;
@@ -220,9 +275,14 @@ class PipelineBenchmark {
 
     /** dispatch_ssh_pool_sessions of a process, from its management port. */
     private static double poolSessions(DispatchProcess process) {
-        String metrics = given().baseUri(process.managementUrl()).get("/q/metrics").then().statusCode(200).extract()
+        String metrics = given().baseUri(process.managementUrl())
+                .get("/q/metrics")
+                .then()
+                .statusCode(200)
+                .extract()
                 .asString();
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^dispatch_ssh_pool_sessions(?:\\{[^}]*})? (\\S+)$")
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                        "(?m)^dispatch_ssh_pool_sessions(?:\\{[^}]*})? (\\S+)$")
                 .matcher(metrics);
         return m.find() ? Double.parseDouble(m.group(1)) : -1;
     }

@@ -32,8 +32,7 @@ public final class ChaosCampaign {
         SCENARIOS.put("sigterm", Scenarios::sigterm);
     }
 
-    private ChaosCampaign() {
-    }
+    private ChaosCampaign() {}
 
     /** Runs the scenarios named (or numbered 1-7) in {@code args}, all of them when none is given. */
     public static void main(String[] args) throws Exception {
@@ -41,7 +40,8 @@ public final class ChaosCampaign {
         List<String> chosen = new ArrayList<>();
         for (String a : args) {
             String name = a.matches("\\d+") && Integer.parseInt(a) >= 1 && Integer.parseInt(a) <= names.size()
-                    ? names.get(Integer.parseInt(a) - 1) : a;
+                    ? names.get(Integer.parseInt(a) - 1)
+                    : a;
             if (!SCENARIOS.containsKey(name)) {
                 System.err.println("unknown scenario '" + a + "'; choose from 1-7 or " + names);
                 System.exit(2);
@@ -88,16 +88,26 @@ public final class ChaosCampaign {
                 rows.add(row);
             }
         }
-        System.out.printf("%nFault campaign: 1 api + 2 worker processes, %d OpenSSH hosts, private PostgreSQL %d,"
-                + " Kafka %d; lease %d s, reaper %d s; %d cores%n%n", Cluster.HOSTS, pgPort, kafkaPort,
-                Cluster.LEASE.toSeconds(), Cluster.REAPER.toSeconds(), Runtime.getRuntime().availableProcessors());
+        System.out.printf(
+                "%nFault campaign: 1 api + 2 worker processes, %d OpenSSH hosts, private PostgreSQL %d,"
+                        + " Kafka %d; lease %d s, reaper %d s; %d cores%n%n",
+                Cluster.HOSTS,
+                pgPort,
+                kafkaPort,
+                Cluster.LEASE.toSeconds(),
+                Cluster.REAPER.toSeconds(),
+                Runtime.getRuntime().availableProcessors());
         System.out.println("| scenario | expected | observed | lost | duplicated | time to recover | verdict |");
         System.out.println("|---|---|---|---|---|---|---|");
         rows.forEach(r -> System.out.println(r.markdown()));
         System.out.println();
         rows.forEach(r -> r.notes.forEach(n -> System.out.println("- " + n)));
-        System.out.printf("%nsetup %.0f s, whole campaign %.0f s; %d of %d rows as promised%n", setup,
-                (System.nanoTime() - t0) / 1e9, rows.stream().filter(Row::passed).count(), rows.size());
+        System.out.printf(
+                "%nsetup %.0f s, whole campaign %.0f s; %d of %d rows as promised%n",
+                setup,
+                (System.nanoTime() - t0) / 1e9,
+                rows.stream().filter(Row::passed).count(),
+                rows.size());
         System.exit(rows.stream().allMatch(Row::passed) ? 0 : 1);
     }
 }

@@ -39,6 +39,7 @@ final class Cluster implements AutoCloseable {
     static final Set<String> TERMINAL = Set.of("SUCCEEDED", "FAILED", "CANCELLED");
     /** Short leases so a dead worker's runs end quickly; still far longer than a PostgreSQL restart. */
     static final Duration LEASE = Duration.ofSeconds(10);
+
     static final Duration REAPER = Duration.ofSeconds(1);
 
     final Path work;
@@ -112,7 +113,10 @@ final class Cluster implements AutoCloseable {
     void ensureWorkers() throws Exception {
         List<Integer> missing = new ArrayList<>();
         for (int i = 0; i < workers.length; i++) {
-            if (workers[i] == null || !ProcessHandle.of(workers[i].pid()).map(ProcessHandle::isAlive).orElse(false)) {
+            if (workers[i] == null
+                    || !ProcessHandle.of(workers[i].pid())
+                            .map(ProcessHandle::isAlive)
+                            .orElse(false)) {
                 missing.add(i);
             }
         }
@@ -146,21 +150,47 @@ final class Cluster implements AutoCloseable {
 
     /** Submits an exec job on {@code targets} through the api's REST endpoint and returns its id. */
     String submit(List<String> targets, String command) {
-        return given().baseUri(api.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
-                .body(Map.of("kind", "exec", "targets", Map.of("hosts", targets), "command", command,
-                        "parallelism", targets.size()))
-                .post("/api/v1/jobs").then().statusCode(202).extract().path("id");
+        return given().baseUri(api.baseUrl())
+                .auth()
+                .oauth2(token)
+                .contentType(ContentType.JSON)
+                .body(Map.of(
+                        "kind",
+                        "exec",
+                        "targets",
+                        Map.of("hosts", targets),
+                        "command",
+                        command,
+                        "parallelism",
+                        targets.size()))
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(202)
+                .extract()
+                .path("id");
     }
 
     /** The HTTP status of an authenticated GET on the api. */
     int getStatus(String path) {
-        return given().baseUri(api.baseUrl()).auth().oauth2(token).get(path).then().extract().statusCode();
+        return given().baseUri(api.baseUrl())
+                .auth()
+                .oauth2(token)
+                .get(path)
+                .then()
+                .extract()
+                .statusCode();
     }
 
     /** POST /jobs/{id}/cancel (202); returns the job's state in the answer. */
     String cancel(String jobId) {
-        return given().baseUri(api.baseUrl()).auth().oauth2(token).post("/api/v1/jobs/" + jobId + "/cancel")
-                .then().statusCode(202).extract().path("state");
+        return given().baseUri(api.baseUrl())
+                .auth()
+                .oauth2(token)
+                .post("/api/v1/jobs/" + jobId + "/cancel")
+                .then()
+                .statusCode(202)
+                .extract()
+                .path("state");
     }
 
     /** Rows of a query against the service's database, retried while the database is unreachable (for 90 s). */
@@ -194,13 +224,16 @@ final class Cluster implements AutoCloseable {
 
     /** The job's state in the database. */
     String jobState(String jobId) {
-        return (String) query("select state from job where id = ?::uuid", jobId).get(0).get("state");
+        return (String)
+                query("select state from job where id = ?::uuid", jobId).get(0).get("state");
     }
 
     /** The job's runs: host_name, state, attempt, claimed_by. */
     List<Map<String, Object>> runs(String jobId) {
-        return query("select host_name, state, attempt, claimed_by, error from host_run where job_id = ?::uuid"
-                + " order by host_name", jobId);
+        return query(
+                "select host_name, state, attempt, claimed_by, error from host_run where job_id = ?::uuid"
+                        + " order by host_name",
+                jobId);
     }
 
     /** How many of the job's runs are in {@code state}. */

@@ -31,8 +31,10 @@ final class LocalKafka {
         Path kafka = Files.createDirectories(home.resolve("kafka"));
         deleteTree(kafka.resolve("data"));
         try (Stream<Path> libs = Files.exists(project.resolve(".dispatch/kafka"))
-                ? Files.list(project.resolve(".dispatch/kafka")) : Stream.empty()) {
-            for (Path lib : libs.filter(p -> p.getFileName().toString().startsWith("lib-")).toList()) {
+                ? Files.list(project.resolve(".dispatch/kafka"))
+                : Stream.empty()) {
+            for (Path lib : libs.filter(p -> p.getFileName().toString().startsWith("lib-"))
+                    .toList()) {
                 Path mine = kafka.resolve(lib.getFileName());
                 if (Files.exists(lib.resolve(".complete")) && !Files.exists(mine)) {
                     Files.createSymbolicLink(mine, lib);
@@ -54,18 +56,25 @@ final class LocalKafka {
     }
 
     private String run(String action, int timeoutSeconds) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(project.resolve("bin/kafka-local").toString(), action)
-                .redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        builder.environment().putAll(Map.of("DISPATCH_HOME", home.toString(),
-                "DISPATCH_KAFKA_PORT", Integer.toString(port),
-                "DISPATCH_KAFKA_CONTROLLER_PORT", Integer.toString(port + 1)));
+        ProcessBuilder builder = new ProcessBuilder(
+                        project.resolve("bin/kafka-local").toString(), action)
+                .redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        builder.environment()
+                .putAll(Map.of(
+                        "DISPATCH_HOME",
+                        home.toString(),
+                        "DISPATCH_KAFKA_PORT",
+                        Integer.toString(port),
+                        "DISPATCH_KAFKA_CONTROLLER_PORT",
+                        Integer.toString(port + 1)));
         Process p = builder.start();
         byte[] out = p.getInputStream().readAllBytes();
         try {
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 p.destroyForcibly();
-                throw new IOException("bin/kafka-local " + action + " failed:\n"
-                        + new String(out, StandardCharsets.UTF_8));
+                throw new IOException(
+                        "bin/kafka-local " + action + " failed:\n" + new String(out, StandardCharsets.UTF_8));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -45,11 +45,22 @@ final class Row {
 
     String markdown() {
         String expected = facts.stream().map(f -> f.expected() + " " + f.what()).collect(Collectors.joining(", "));
-        String observed = error != null ? "error: " + error
-                : facts.stream().map(f -> (f.holds() ? "" : "**") + f.observed() + " " + f.what()
-                        + (f.holds() ? "" : "**")).collect(Collectors.joining(", "));
-        return "| " + String.join(" | ", cell(scenario), cell(expected), cell(observed), cell(lost), cell(duplicated),
-                cell(recovery), passed() ? "pass" : "**FAIL**") + " |";
+        String observed = error != null
+                ? "error: " + error
+                : facts.stream()
+                        .map(f -> (f.holds() ? "" : "**") + f.observed() + " " + f.what() + (f.holds() ? "" : "**"))
+                        .collect(Collectors.joining(", "));
+        return "| "
+                + String.join(
+                        " | ",
+                        cell(scenario),
+                        cell(expected),
+                        cell(observed),
+                        cell(lost),
+                        cell(duplicated),
+                        cell(recovery),
+                        passed() ? "pass" : "**FAIL**")
+                + " |";
     }
 
     private static String cell(String text) {

@@ -1,7 +1,6 @@
 package dev.dispatch.chaos;
 
 import static dev.dispatch.chaos.Cluster.await;
-import static dev.dispatch.chaos.Cluster.log;
 import static dev.dispatch.chaos.Cluster.sleep;
 
 import dev.dispatch.chaos.TopicRecorder.Rec;
@@ -43,16 +42,15 @@ final class Scenarios {
     }
 
     /** Distinct keys of matching records, how many records repeated one, and when the last distinct key arrived. */
-    record Count(int unique, int duplicates, long lastNewNanos) {
-    }
+    record Count(int unique, int duplicates, long lastNewNanos) {}
 
-    private Count count(String topic, Set<String> jobs, java.util.function.Predicate<Rec> filter,
-            Function<Rec, String> key) {
+    private Count count(
+            String topic, Set<String> jobs, java.util.function.Predicate<Rec> filter, Function<Rec, String> key) {
         Set<String> seen = new HashSet<>();
         int dup = 0;
         long last = 0;
-        for (Rec r : c.topics.of(topic, r -> r.text("jobId") != null && jobs.contains(r.text("jobId"))
-                && filter.test(r))) {
+        for (Rec r :
+                c.topics.of(topic, r -> r.text("jobId") != null && jobs.contains(r.text("jobId")) && filter.test(r))) {
             if (seen.add(key.apply(r))) {
                 last = Math.max(last, r.seenNanos());
             } else {
@@ -63,7 +61,10 @@ final class Scenarios {
     }
 
     private Count results(Set<String> jobs) {
-        return count(Topics.HOST_RESULTS, jobs, r -> true,
+        return count(
+                Topics.HOST_RESULTS,
+                jobs,
+                r -> true,
                 r -> r.text("jobId") + "/" + r.text("host") + "/" + r.text("attempt"));
     }
 
@@ -72,12 +73,18 @@ final class Scenarios {
     }
 
     private Count eofs(Set<String> jobs) {
-        return count(Topics.OUTPUT, jobs, r -> "true".equals(r.text("eof")),
+        return count(
+                Topics.OUTPUT,
+                jobs,
+                r -> "true".equals(r.text("eof")),
                 r -> r.text("jobId") + "/" + r.text("host") + "/" + r.text("attempt") + "/" + r.text("stream"));
     }
 
     private Count chunks(Set<String> jobs) {
-        return count(Topics.OUTPUT, jobs, r -> true,
+        return count(
+                Topics.OUTPUT,
+                jobs,
+                r -> true,
                 r -> r.text("jobId") + "/" + r.text("host") + "/" + r.text("attempt") + "/" + r.text("seq"));
     }
 
@@ -85,8 +92,8 @@ final class Scenarios {
     private int chunkGaps(Set<String> jobs) {
         Map<String, Set<Long>> seqs = new HashMap<>();
         for (Rec r : c.topics.of(Topics.OUTPUT, r -> r.text("jobId") != null && jobs.contains(r.text("jobId")))) {
-            seqs.computeIfAbsent(r.text("jobId") + "/" + r.text("host") + "/" + r.text("attempt"),
-                    k -> new HashSet<>()).add(Long.parseLong(r.text("seq")));
+            seqs.computeIfAbsent(r.text("jobId") + "/" + r.text("host") + "/" + r.text("attempt"), k -> new HashSet<>())
+                    .add(Long.parseLong(r.text("seq")));
         }
         int gaps = 0;
         for (Set<Long> s : seqs.values()) {
@@ -110,7 +117,8 @@ final class Scenarios {
 
     /** The worker slot whose process holds most of the job's RUNNING runs. */
     private int busiestWorker(String job) {
-        Map<String, Long> held = c.runs(job).stream().filter(r -> "RUNNING".equals(r.get("state")))
+        Map<String, Long> held = c.runs(job).stream()
+                .filter(r -> "RUNNING".equals(r.get("state")))
                 .collect(Collectors.groupingBy(r -> String.valueOf(r.get("claimed_by")), Collectors.counting()));
         return held.getOrDefault(c.workerIds[0], 0L) > held.getOrDefault(c.workerIds[1], 0L) ? 0 : 1;
     }
@@ -122,39 +130,60 @@ final class Scenarios {
         Count e = eofs(jobs);
         Count ch = chunks(jobs);
         int gaps = chunkGaps(jobs);
-        row.fact("host results", results, r.unique()).fact("finished events", jobs.size(), f.unique())
-                .fact("eof chunks", eofs, e.unique()).fact("chunks missing mid-run", 0, gaps);
-        row.lost = String.format("results %d, events %d, eof %d, chunks %d", results - r.unique(),
-                jobs.size() - f.unique(), eofs - e.unique(), gaps);
-        row.duplicated = String.format("results %d, events %d, chunks %d", r.duplicates(), f.duplicates(),
-                ch.duplicates());
+        row.fact("host results", results, r.unique())
+                .fact("finished events", jobs.size(), f.unique())
+                .fact("eof chunks", eofs, e.unique())
+                .fact("chunks missing mid-run", 0, gaps);
+        row.lost = String.format(
+                "results %d, events %d, eof %d, chunks %d",
+                results - r.unique(), jobs.size() - f.unique(), eofs - e.unique(), gaps);
+        row.duplicated =
+                String.format("results %d, events %d, chunks %d", r.duplicates(), f.duplicates(), ch.duplicates());
         boolean complete = r.unique() == results && f.unique() == jobs.size() && e.unique() == eofs;
         long last = Math.max(r.lastNewNanos(), Math.max(f.lastNewNanos(), e.lastNewNanos()));
-        List<Map<String, Object>> runs = c.query("select state, exit_code, error from host_run"
-                + " where job_id::text = any(string_to_array(?, ','))", String.join(",", jobs));
-        Map<String, Long> states = runs.stream().collect(Collectors.groupingBy(run -> (String) run.get("state"),
-                TreeMap::new, Collectors.counting()));
-        String sample = runs.stream().filter(run -> !"SUCCEEDED".equals(run.get("state"))).findFirst()
+        List<Map<String, Object>> runs = c.query(
+                "select state, exit_code, error from host_run" + " where job_id::text = any(string_to_array(?, ','))",
+                String.join(",", jobs));
+        Map<String, Long> states = runs.stream()
+                .collect(Collectors.groupingBy(run -> (String) run.get("state"), TreeMap::new, Collectors.counting()));
+        String sample = runs.stream()
+                .filter(run -> !"SUCCEEDED".equals(run.get("state")))
+                .findFirst()
                 .map(run -> "; e.g. " + run.get("state") + " exit " + run.get("exit_code") + ": " + run.get("error"))
                 .orElse("");
         Object pending = c.query("select count(*) as n from outbox").get(0).get("n");
-        row.note("%s: runs in PostgreSQL %s%s; outbox rows still unpublished: %s", row.scenario.substring(0, 2),
-                states, sample, pending);
-        row.note("%s Kafka complete %s", row.scenario.substring(0, 2), complete
-                ? secs((last - t0) / 1e9) + " after the fault (or submit)" : "never (waited " + secs(since(t0)) + ")");
+        row.note(
+                "%s: runs in PostgreSQL %s%s; outbox rows still unpublished: %s",
+                row.scenario.substring(0, 2), states, sample, pending);
+        row.note(
+                "%s Kafka complete %s",
+                row.scenario.substring(0, 2),
+                complete
+                        ? secs((last - t0) / 1e9) + " after the fault (or submit)"
+                        : "never (waited " + secs(since(t0)) + ")");
     }
 
     /** Waits until Kafka holds everything the jobs should have produced, at most {@code timeout}, then 2 s more. */
     private void awaitKafka(Set<String> jobs, int results, int eofs, Duration timeout) {
-        await(timeout, () -> results(jobs).unique() == results && finished(jobs).unique() == jobs.size()
-                && eofs(jobs).unique() == eofs);
+        await(
+                timeout,
+                () -> results(jobs).unique() == results
+                        && finished(jobs).unique() == jobs.size()
+                        && eofs(jobs).unique() == eofs);
         sleep(2000); // late duplicates
     }
 
     private long countIn(Set<String> jobs, String state) {
-        return c.query("select count(*) as n from host_run where job_id::text = any(string_to_array(?, ','))"
-                + " and state = ?", String.join(",", jobs), state).get(0).get("n") instanceof Number n
-                ? n.longValue() : -1;
+        return c.query(
+                                        "select count(*) as n from host_run where job_id::text = any(string_to_array(?, ','))"
+                                                + " and state = ?",
+                                        String.join(",", jobs),
+                                        state)
+                                .get(0)
+                                .get("n")
+                        instanceof Number n
+                ? n.longValue()
+                : -1;
     }
 
     Row finishes() throws Exception {
@@ -166,8 +195,8 @@ final class Scenarios {
             submits.add(() -> c.submit(c.hosts, "echo ok"));
         }
         Set<String> ids = new HashSet<>(Cluster.concurrently(submits));
-        boolean done = await(Duration.ofSeconds(180), () -> ids.stream().allMatch(
-                j -> Cluster.TERMINAL.contains(c.jobState(j))));
+        boolean done = await(
+                Duration.ofSeconds(180), () -> ids.stream().allMatch(j -> Cluster.TERMINAL.contains(c.jobState(j))));
         double jobsDone = since(t0);
         int runs = jobs * Cluster.HOSTS;
         awaitKafka(ids, runs, 2 * runs, Duration.ofSeconds(30));
@@ -218,12 +247,15 @@ final class Scenarios {
         for (int i = 0; i < 40; i++) {
             failed += c.getStatus("/api/v1/jobs/" + job) == 200 ? 0 : 1;
         }
-        row.fact("runs LOST", 0, c.runsIn(job, "LOST")).fact("runs SUCCEEDED", Cluster.HOSTS,
-                c.runsIn(job, "SUCCEEDED")).fact("job", "SUCCEEDED", state)
+        row.fact("runs LOST", 0, c.runsIn(job, "LOST"))
+                .fact("runs SUCCEEDED", Cluster.HOSTS, c.runsIn(job, "SUCCEEDED"))
+                .fact("job", "SUCCEEDED", state)
                 .fact("api errors in 40 GET /jobs/{id} after the restart", 0, failed);
         kafkaFacts(row, Set.of(job), Cluster.HOSTS, 2 * Cluster.HOSTS, up);
         row.recovery = "restart took " + secs(restart.toMillis() / 1000.0) + "; job ended " + secs(ended) + " after";
-        c.runs(job).stream().filter(r -> !"SUCCEEDED".equals(r.get("state"))).limit(3)
+        c.runs(job).stream()
+                .filter(r -> !"SUCCEEDED".equals(r.get("state")))
+                .limit(3)
                 .forEach(r -> row.note("pg-restart: %s %s: %s", r.get("host_name"), r.get("state"), r.get("error")));
         return row;
     }
@@ -240,8 +272,9 @@ final class Scenarios {
             row.note("kill-9: not all 40 commands had started when the worker was killed");
         }
         String victimId = c.workerIds[1];
-        long held = c.runs(doomed).stream().filter(r -> victimId.equals(r.get("claimed_by"))
-                && "RUNNING".equals(r.get("state"))).count();
+        long held = c.runs(doomed).stream()
+                .filter(r -> victimId.equals(r.get("claimed_by")) && "RUNNING".equals(r.get("state")))
+                .count();
         long killed = System.nanoTime();
         c.workers[1].kill9();
         boolean lost = await(Duration.ofSeconds(60), () -> c.runsIn(doomed, "LOST") == half);
@@ -253,17 +286,21 @@ final class Scenarios {
         double bound = Cluster.LEASE.toSeconds() + Cluster.REAPER.toSeconds();
         Map<String, Integer> executions = executions(markers);
         int total = executions.values().stream().mapToInt(Integer::intValue).sum();
-        int twice = executions.values().stream().mapToInt(n -> Math.max(0, n - 1)).sum();
+        int twice =
+                executions.values().stream().mapToInt(n -> Math.max(0, n - 1)).sum();
         row.fact("runs of the killed worker LOST", half, c.runsIn(doomed, "LOST"))
-                .fact("LOST within lease + reaper (" + (int) bound + " s)", "all",
+                .fact(
+                        "LOST within lease + reaper (" + (int) bound + " s)",
+                        "all",
                         lost && lostAfter <= bound ? "all" : lost ? "after " + secs(lostAfter) : "not all")
                 .fact("runs of the other worker SUCCEEDED", half, c.runsIn(kept, "SUCCEEDED"))
                 .fact("remote executions (1 per host)", Cluster.HOSTS, total);
         kafkaFacts(row, jobs, Cluster.HOSTS, 2 * half, killed);
         row.duplicated += ", executions " + twice;
         row.recovery = lost ? "runs LOST " + secs(lostAfter) + " after the kill" : "runs not LOST after 60 s";
-        row.note("kill-9: killed %s holding %d runs; its job %s, the other worker's job %s", victimId, held,
-                doomedState, keptState);
+        row.note(
+                "kill-9: killed %s holding %d runs; its job %s, the other worker's job %s",
+                victimId, held, doomedState, keptState);
         return row;
     }
 
@@ -286,7 +323,11 @@ final class Scenarios {
     }
 
     private static void signal(String name, long pid) throws Exception {
-        if (new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start().waitFor() != 0) {
+        if (new ProcessBuilder("kill", "-" + name, Long.toString(pid))
+                        .inheritIO()
+                        .start()
+                        .waitFor()
+                != 0) {
             throw new IllegalStateException("kill -" + name + " " + pid + " failed");
         }
     }
@@ -333,15 +374,15 @@ final class Scenarios {
                     case 1 -> job(host, "true", prefix + i);
                     default -> job(host, "echo \\u0000 nul", prefix + i);
                 };
-                var record = new ProducerRecord<String, byte[]>(Topics.JOB_REQUESTS, prefix + i,
-                        body.getBytes(StandardCharsets.UTF_8));
+                var record = new ProducerRecord<String, byte[]>(
+                        Topics.JOB_REQUESTS, prefix + i, body.getBytes(StandardCharsets.UTF_8));
                 if (kind != 1) {
                     record.headers().add("authorization", auth);
                 }
                 producer.send(record);
             }
-            var good = new ProducerRecord<String, byte[]>(Topics.JOB_REQUESTS, goodKey,
-                    job(host, "true", goodKey).getBytes(StandardCharsets.UTF_8));
+            var good = new ProducerRecord<String, byte[]>(
+                    Topics.JOB_REQUESTS, goodKey, job(host, "true", goodKey).getBytes(StandardCharsets.UTF_8));
             good.headers().add("authorization", auth);
             producer.send(good);
             producer.flush();
@@ -356,7 +397,9 @@ final class Scenarios {
                 lastCount[0] = n;
                 lastProgress[0] = System.nanoTime();
             }
-            if (accepted[0] == 0 && !c.query("select 1 from job where idempotency_key = ?", goodKey).isEmpty()) {
+            if (accepted[0] == 0
+                    && !c.query("select 1 from job where idempotency_key = ?", goodKey)
+                            .isEmpty()) {
                 accepted[0] = System.nanoTime();
             }
             return (n >= bad && accepted[0] != 0) || System.nanoTime() - lastProgress[0] > 20e9;
@@ -365,21 +408,30 @@ final class Scenarios {
         List<Rec> dlq = deadLetters(prefix);
         Set<String> distinct = dlq.stream().map(Rec::key).collect(Collectors.toSet());
         long lastDead = dlq.stream().mapToLong(Rec::seenNanos).max().orElse(t0);
-        long withAuth = dlq.stream().filter(r -> r.headers().containsKey("authorization")).count();
+        long withAuth = dlq.stream()
+                .filter(r -> r.headers().containsKey("authorization"))
+                .count();
         double after = accepted[0] == 0 ? -1 : (accepted[0] - lastDead) / 1e9;
         row.fact("dead letters", bad, distinct.size())
-                .fact("good job accepted ≤ 5 s after the last dead letter", "yes",
+                .fact(
+                        "good job accepted ≤ 5 s after the last dead letter",
+                        "yes",
                         accepted[0] == 0 ? "no (not accepted)" : after <= 5 ? "yes" : "no (" + secs(after) + " after)")
                 .fact("dead letters carrying the authorization header", 0, withAuth);
         row.lost = "dead letters " + (bad - distinct.size());
         row.duplicated = "dead letters " + (dlq.size() - distinct.size());
         double span = (lastDead - t0) / 1e9;
-        row.recovery = accepted[0] == 0 ? "good job not accepted (gave up " + secs(since(sent)) + " after sending)"
+        row.recovery = accepted[0] == 0
+                ? "good job not accepted (gave up " + secs(since(sent)) + " after sending)"
                 : "good job accepted " + secs((accepted[0] - sent) / 1e9) + " after it was sent";
-        Map<String, Long> types = dlq.stream().collect(Collectors.groupingBy(
-                r -> String.valueOf(r.headers().get("dispatch-error-type")), TreeMap::new, Collectors.counting()));
-        row.note("poison: %d dead letters in %s = %.0f messages/s; types %s", distinct.size(), secs(span),
-                span > 0 ? distinct.size() / span : 0, types);
+        Map<String, Long> types = dlq.stream()
+                .collect(Collectors.groupingBy(
+                        r -> String.valueOf(r.headers().get("dispatch-error-type")),
+                        TreeMap::new,
+                        Collectors.counting()));
+        row.note(
+                "poison: %d dead letters in %s = %.0f messages/s; types %s",
+                distinct.size(), secs(span), span > 0 ? distinct.size() / span : 0, types);
         return row;
     }
 
@@ -389,7 +441,8 @@ final class Scenarios {
     }
 
     private List<Rec> deadLetters(String prefix) {
-        return c.topics.of(Topics.JOB_REQUESTS_DLQ, r -> r.key() != null && r.key().startsWith(prefix));
+        return c.topics.of(
+                Topics.JOB_REQUESTS_DLQ, r -> r.key() != null && r.key().startsWith(prefix));
     }
 
     Row cancel() throws Exception {
@@ -397,24 +450,30 @@ final class Scenarios {
         String marker = "600." + ThreadLocalRandom.current().nextInt(100_000, 999_999);
         List<String> targets = c.hosts.subList(c.hosts.size() - 2, c.hosts.size());
         String job = c.submit(targets, "sleep " + marker + "; echo done");
-        if (!awaitRunning(job, 2) || !await(Duration.ofSeconds(20), () -> sleepers(marker).size() == 2)) {
+        if (!awaitRunning(job, 2)
+                || !await(Duration.ofSeconds(20), () -> sleepers(marker).size() == 2)) {
             row.note("cancel: the two sleeps were not both running before the cancel");
         }
         long t0 = System.nanoTime();
         String answered = c.cancel(job);
         double answer = since(t0);
-        boolean goneIn3 = await(Duration.ofMillis(3000 - (long) (answer * 1000)), () -> processes(marker).isEmpty());
+        boolean goneIn3 = await(
+                Duration.ofMillis(3000 - (long) (answer * 1000)),
+                () -> processes(marker).isEmpty());
         int leftAt3 = processes(marker).size();
-        boolean gone = goneIn3 || await(Duration.ofSeconds(10), () -> processes(marker).isEmpty());
+        boolean gone =
+                goneIn3 || await(Duration.ofSeconds(10), () -> processes(marker).isEmpty());
         double goneAfter = since(t0);
         String state = c.awaitTerminal(job, Duration.ofSeconds(10));
         await(Duration.ofSeconds(10), () -> results(Set.of(job)).unique() == 2);
-        row.fact("job", "CANCELLED", state).fact("runs CANCELLED", 2, c.runsIn(job, "CANCELLED"))
+        row.fact("job", "CANCELLED", state)
+                .fact("runs CANCELLED", 2, c.runsIn(job, "CANCELLED"))
                 .fact("host results", 2, results(Set.of(job)).unique())
                 .fact("processes of the job left 3 s after cancel", 0, leftAt3);
         row.lost = "results " + (2 - results(Set.of(job)).unique());
         row.duplicated = "results " + results(Set.of(job)).duplicates();
-        row.recovery = gone ? "remote processes gone " + secs(goneAfter) + " after cancel"
+        row.recovery = gone
+                ? "remote processes gone " + secs(goneAfter) + " after cancel"
                 : processes(marker).size() + " remote processes still there " + secs(goneAfter) + " after cancel";
         row.note("cancel: REST answered %s in %s", answered, secs(answer));
         for (long pid : processes(marker)) {
@@ -437,10 +496,12 @@ final class Scenarios {
         List<Long> pids = new ArrayList<>();
         long self = ProcessHandle.current().pid();
         try (var dirs = Files.list(Path.of("/proc"))) {
-            for (Path d : dirs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+            for (Path d :
+                    dirs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
                 try {
                     String cmd = new String(Files.readAllBytes(d.resolve("cmdline")), StandardCharsets.UTF_8)
-                            .replace('\0', ' ').strip();
+                            .replace('\0', ' ')
+                            .strip();
                     long pid = Long.parseLong(d.getFileName().toString());
                     if (pid != self && cmd.contains(marker) && (!sleepOnly || cmd.equals("sleep " + marker))) {
                         pids.add(pid);
@@ -463,15 +524,18 @@ final class Scenarios {
         }
         int victim = busiestWorker(job);
         String victimId = c.workerIds[victim];
-        long held = c.runs(job).stream().filter(r -> victimId.equals(r.get("claimed_by"))).count();
+        long held = c.runs(job).stream()
+                .filter(r -> victimId.equals(r.get("claimed_by")))
+                .count();
         DispatchProcess worker = c.workers[victim];
         long t0 = System.nanoTime();
         worker.close();
         double exited = since(t0);
         String state = c.awaitTerminal(job, Duration.ofSeconds(90));
         awaitKafka(Set.of(job), Cluster.HOSTS, 2 * Cluster.HOSTS, Duration.ofSeconds(30));
-        row.fact("runs SUCCEEDED", Cluster.HOSTS, c.runsIn(job, "SUCCEEDED")).fact("runs LOST", 0,
-                c.runsIn(job, "LOST")).fact("job", "SUCCEEDED", state);
+        row.fact("runs SUCCEEDED", Cluster.HOSTS, c.runsIn(job, "SUCCEEDED"))
+                .fact("runs LOST", 0, c.runsIn(job, "LOST"))
+                .fact("job", "SUCCEEDED", state);
         kafkaFacts(row, Set.of(job), Cluster.HOSTS, 2 * Cluster.HOSTS, t0);
         row.recovery = "worker drained and exited " + secs(exited) + " after SIGTERM";
         row.note("sigterm: stopped %s holding %d of 40 runs", victimId, held);

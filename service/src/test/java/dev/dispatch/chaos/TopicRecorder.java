@@ -30,8 +30,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * partitions, so a broker restart costs no rebalance), with the moment it was seen, for counting by job afterwards.
  */
 final class TopicRecorder implements AutoCloseable {
-    private static final List<String> TOPICS = List.of(Topics.HOST_RESULTS, Topics.JOB_EVENTS, Topics.OUTPUT,
-            Topics.JOB_REQUESTS, Topics.JOB_REQUESTS_DLQ);
+    private static final List<String> TOPICS = List.of(
+            Topics.HOST_RESULTS, Topics.JOB_EVENTS, Topics.OUTPUT, Topics.JOB_REQUESTS, Topics.JOB_REQUESTS_DLQ);
     private static final int PARTITIONS = 3;
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -75,7 +75,9 @@ final class TopicRecorder implements AutoCloseable {
         try (Admin admin = Admin.create(props)) {
             for (String topic : TOPICS) {
                 try {
-                    admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 1))).all().get();
+                    admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 1)))
+                            .all()
+                            .get();
                 } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) {
                         throw e;
@@ -97,8 +99,13 @@ final class TopicRecorder implements AutoCloseable {
                     for (Header h : r.headers()) {
                         headers.put(h.key(), h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8));
                     }
-                    batch.add(new Rec(r.topic(), r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8),
-                            value, parse(value), headers, seen));
+                    batch.add(new Rec(
+                            r.topic(),
+                            r.key() == null ? null : new String(r.key(), StandardCharsets.UTF_8),
+                            value,
+                            parse(value),
+                            headers,
+                            seen));
                 }
                 if (!batch.isEmpty()) {
                     synchronized (records) {
@@ -127,7 +134,9 @@ final class TopicRecorder implements AutoCloseable {
     /** The records of {@code topic} so far that match. */
     List<Rec> of(String topic, Predicate<Rec> filter) {
         synchronized (records) {
-            return records.stream().filter(r -> r.topic().equals(topic) && filter.test(r)).toList();
+            return records.stream()
+                    .filter(r -> r.topic().equals(topic) && filter.test(r))
+                    .toList();
         }
     }
 

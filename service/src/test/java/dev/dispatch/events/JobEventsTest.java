@@ -1,7 +1,7 @@
 package dev.dispatch.events;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -44,9 +44,17 @@ class JobEventsTest {
         Tenants tenant = Tenants.fresh();
         List<OpenSshHosts.Host> hosts = Fleet.get().hosts().subList(9, 11);
         tenant.registerHosts(hosts, Fleet.get().userPrivateKey());
-        String jobId = Jobs.submit(tenant, Map.of("kind", "exec",
-                "targets", Map.of("hosts", hosts.stream().map(OpenSshHosts.Host::name).toList()),
-                "command", "sleep 1; echo a; sleep 1; echo b"));
+        String jobId = Jobs.submit(
+                tenant,
+                Map.of(
+                        "kind",
+                        "exec",
+                        "targets",
+                        Map.of(
+                                "hosts",
+                                hosts.stream().map(OpenSshHosts.Host::name).toList()),
+                        "command",
+                        "sleep 1; echo a; sleep 1; echo b"));
 
         HttpResponse<Stream<String>> response = open(tenant.token("dispatch-viewer"), jobId);
         assertThat(response.statusCode()).isEqualTo(200);
@@ -57,16 +65,22 @@ class JobEventsTest {
         assertThat(events.getLast().data().path("state").asText()).isEqualTo("SUCCEEDED");
         assertThat(events.getLast().data().at("/summary/SUCCEEDED").asInt()).isEqualTo(2);
         for (OpenSshHosts.Host h : hosts) {
-            List<Event> mine = events.stream().filter(e -> h.name().equals(e.host())).toList();
+            List<Event> mine =
+                    events.stream().filter(e -> h.name().equals(e.host())).toList();
             List<String> names = mine.stream().map(Event::name).toList();
             assertThat(names).containsOnlyOnce("run-started", "run-finished");
             assertThat(names.getFirst()).isEqualTo("run-started");
             assertThat(names.getLast()).isEqualTo("run-finished");
-            String text = String.join("", mine.stream().filter(e -> e.name().equals("output"))
-                    .map(e -> e.data().path("text").asText()).toList());
+            String text = String.join(
+                    "",
+                    mine.stream()
+                            .filter(e -> e.name().equals("output"))
+                            .map(e -> e.data().path("text").asText())
+                            .toList());
             assertThat(text).isEqualTo("a\nb\n");
             assertThat(mine.stream().filter(e -> e.name().equals("output")))
-                    .allMatch(e -> !e.data().has("replay") && e.data().path("stream").asText().equals("stdout"));
+                    .allMatch(e -> !e.data().has("replay")
+                            && e.data().path("stream").asText().equals("stdout"));
             JsonNode finished = mine.getLast().data();
             assertThat(finished.path("state").asText()).isEqualTo("SUCCEEDED");
             assertThat(finished.path("exitCode").asInt()).isZero();
@@ -80,18 +94,35 @@ class JobEventsTest {
         Tenants tenant = Tenants.fresh();
         List<OpenSshHosts.Host> hosts = Fleet.get().hosts().subList(11, 13);
         tenant.registerHosts(hosts, Fleet.get().userPrivateKey());
-        String jobId = Jobs.submit(tenant, Map.of("kind", "exec",
-                "targets", Map.of("hosts", hosts.stream().map(OpenSshHosts.Host::name).toList()),
-                "command", "echo a; echo oops >&2; echo b"));
+        String jobId = Jobs.submit(
+                tenant,
+                Map.of(
+                        "kind",
+                        "exec",
+                        "targets",
+                        Map.of(
+                                "hosts",
+                                hosts.stream().map(OpenSshHosts.Host::name).toList()),
+                        "command",
+                        "echo a; echo oops >&2; echo b"));
         Jobs.awaitFinished(tenant, jobId);
 
         List<Event> events = readAll(open(tenant.token("dispatch-viewer"), jobId));
 
-        assertThat(events.stream().map(Event::name).toList()).containsExactly(
-                "run-started", "output", "output", "run-finished",
-                "run-started", "output", "output", "run-finished", "job-finished");
+        assertThat(events.stream().map(Event::name).toList())
+                .containsExactly(
+                        "run-started",
+                        "output",
+                        "output",
+                        "run-finished",
+                        "run-started",
+                        "output",
+                        "output",
+                        "run-finished",
+                        "job-finished");
         for (OpenSshHosts.Host h : hosts) {
-            List<Event> mine = events.stream().filter(e -> h.name().equals(e.host())).toList();
+            List<Event> mine =
+                    events.stream().filter(e -> h.name().equals(e.host())).toList();
             assertThat(mine.get(1).data().path("stream").asText()).isEqualTo("stdout");
             assertThat(mine.get(1).data().path("text").asText()).isEqualTo("a\nb\n");
             assertThat(mine.get(1).data().path("replay").asBoolean()).isTrue();
@@ -107,16 +138,30 @@ class JobEventsTest {
         Tenants tenant = Tenants.fresh();
         OpenSshHosts.Host host = Fleet.get().hosts().get(14);
         tenant.registerHosts(List.of(host), Fleet.get().userPrivateKey());
-        String jobId = Jobs.submit(tenant, Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host.name())),
-                "command", "echo a; sleep 3; echo b"));
-        await().atMost(Duration.ofSeconds(30)).until(() -> "RUNNING".equals(Jobs.onlyRun(tenant, jobId).get("state")));
+        String jobId = Jobs.submit(
+                tenant,
+                Map.of(
+                        "kind",
+                        "exec",
+                        "targets",
+                        Map.of("hosts", List.of(host.name())),
+                        "command",
+                        "echo a; sleep 3; echo b"));
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> "RUNNING".equals(Jobs.onlyRun(tenant, jobId).get("state")));
 
         List<Event> events = readAll(open(tenant.token("dispatch-viewer"), jobId));
 
-        assertThat(events.stream().map(Event::name).filter(n -> !n.equals("output")).toList())
+        assertThat(events.stream()
+                        .map(Event::name)
+                        .filter(n -> !n.equals("output"))
+                        .toList())
                 .containsExactly("run-started", "run-finished", "job-finished");
-        assertThat(events.stream().filter(e -> e.name().equals("output")).map(e -> e.data().path("text").asText()))
-                .contains("b\n").doesNotContain("a\nb\n");
+        assertThat(events.stream()
+                        .filter(e -> e.name().equals("output"))
+                        .map(e -> e.data().path("text").asText()))
+                .contains("b\n")
+                .doesNotContain("a\nb\n");
         assertThat(events.get(events.size() - 2).data().path("state").asText()).isEqualTo("SUCCEEDED");
     }
 
@@ -125,8 +170,9 @@ class JobEventsTest {
         Tenants tenant = Tenants.fresh();
         OpenSshHosts.Host host = Fleet.get().hosts().get(15);
         tenant.registerHosts(List.of(host), Fleet.get().userPrivateKey());
-        String jobId = Jobs.submit(tenant, Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host.name())),
-                "command", "sleep 30"));
+        String jobId = Jobs.submit(
+                tenant,
+                Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host.name())), "command", "sleep 30"));
         double before = openStreams();
 
         HttpResponse<Stream<String>> response = open(tenant.token("dispatch-viewer"), jobId);
@@ -134,18 +180,22 @@ class JobEventsTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> openStreams() == before + 1);
         var lines = response.body().iterator();
         String comment = CompletableFuture.supplyAsync(() -> {
-            String line;
-            do {
-                line = lines.next();
-            } while (!line.startsWith(":"));
-            return line;
-        }).get(10, TimeUnit.SECONDS);
+                    String line;
+                    do {
+                        line = lines.next();
+                    } while (!line.startsWith(":"));
+                    return line;
+                })
+                .get(10, TimeUnit.SECONDS);
         assertThat(comment).contains("keep-alive");
         response.body().close();
 
         await().atMost(Duration.ofSeconds(10)).until(() -> openStreams() == before);
-        given().auth().oauth2(tenant.token("dispatch-operator")).post("/api/v1/jobs/" + jobId + "/cancel")
-                .then().statusCode(202);
+        given().auth()
+                .oauth2(tenant.token("dispatch-operator"))
+                .post("/api/v1/jobs/" + jobId + "/cancel")
+                .then()
+                .statusCode(202);
     }
 
     /** The test profile allows 4 streams per job (dispatch.events.max-subscribers-per-job); before, any number. */
@@ -154,8 +204,9 @@ class JobEventsTest {
         Tenants tenant = Tenants.fresh();
         OpenSshHosts.Host host = Fleet.get().hosts().get(16);
         tenant.registerHosts(List.of(host), Fleet.get().userPrivateKey());
-        String jobId = Jobs.submit(tenant, Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host.name())),
-                "command", "sleep 30"));
+        String jobId = Jobs.submit(
+                tenant,
+                Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host.name())), "command", "sleep 30"));
         List<HttpResponse<Stream<String>>> streams = new ArrayList<>();
         try {
             for (int i = 0; i < 4; i++) {
@@ -186,7 +237,12 @@ class JobEventsTest {
 
     private static double openStreams() {
         Matcher m = Pattern.compile("(?m)^dispatch_event_subscribers(?:\\{[^}]*})? (\\S+)$")
-                .matcher(Management.request().get("/q/metrics").then().statusCode(200).extract().asString());
+                .matcher(Management.request()
+                        .get("/q/metrics")
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .asString());
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }
 
@@ -207,8 +263,11 @@ class JobEventsTest {
     private HttpResponse<Stream<String>> open(String token, String jobId) throws Exception {
         HttpRequest request = HttpRequest.newBuilder(
                         URI.create("http://localhost:" + RestAssured.port + "/api/v1/jobs/" + jobId + "/events"))
-                .header("Authorization", "Bearer " + token).header("Accept", "text/event-stream")
-                .timeout(Duration.ofSeconds(30)).GET().build();
+                .header("Authorization", "Bearer " + token)
+                .header("Accept", "text/event-stream")
+                .timeout(Duration.ofSeconds(30))
+                .GET()
+                .build();
         return http.send(request, HttpResponse.BodyHandlers.ofLines());
     }
 
@@ -241,8 +300,7 @@ class JobEventsTest {
                 case "event" -> current[0] = value;
                 case "id" -> current[1] = value;
                 case "data" -> data.append(data.isEmpty() ? "" : "\n").append(value);
-                default -> {
-                }
+                default -> {}
             }
         });
         return events;

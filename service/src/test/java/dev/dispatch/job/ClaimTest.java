@@ -58,11 +58,15 @@ class ClaimTest {
                 assertThat(next).as("queued runs left to claim").isNotEmpty();
                 claimed.addAll(next);
             }
-            assertThat(claimed).filteredOn(r -> r.tenantId().equals(busy.id))
-                    .as("runs of the busy tenant claimed before the quiet tenant's only job").hasSizeLessThanOrEqualTo(1);
+            assertThat(claimed)
+                    .filteredOn(r -> r.tenantId().equals(busy.id))
+                    .as("runs of the busy tenant claimed before the quiet tenant's only job")
+                    .hasSizeLessThanOrEqualTo(1);
         } finally {
             for (ClaimedRun run : claimed) {
-                runs.finish(new RunLease(run.runId(), run.attempt()), "fairness-test",
+                runs.finish(
+                        new RunLease(run.runId(), run.attempt()),
+                        "fairness-test",
                         RunResult.failedBeforeStart(RunState.CANCELLED, "test cleanup", null, null, null));
                 runs.completeIfFinished(run.jobId());
             }
@@ -91,17 +95,24 @@ class ClaimTest {
 
         List<ClaimedRun> claimed = new ArrayList<>(claimAll("affinity-test", grace, freshness));
         try {
-            assertThat(claimed).filteredOn(r -> r.tenantId().equals(tenant.id)).extracting(ClaimedRun::hostName)
+            assertThat(claimed)
+                    .filteredOn(r -> r.tenantId().equals(tenant.id))
+                    .extracting(ClaimedRun::hostName)
                     .as("a1 is left to the live worker holding it; a2 is held here too; a3's holder is gone")
                     .containsExactlyInAnyOrder("a2", "a3", "a4");
             List<ClaimedRun> late = claimAll("affinity-test", Duration.ZERO, freshness);
             claimed.addAll(late);
-            assertThat(late).filteredOn(r -> r.tenantId().equals(tenant.id)).extracting(ClaimedRun::hostName)
-                    .as("without affinity (or once the grace is over) anyone takes it").containsExactly("a1");
+            assertThat(late)
+                    .filteredOn(r -> r.tenantId().equals(tenant.id))
+                    .extracting(ClaimedRun::hostName)
+                    .as("without affinity (or once the grace is over) anyone takes it")
+                    .containsExactly("a1");
         } finally {
             claimed.addAll(claimAll("affinity-test", Duration.ZERO, freshness));
             for (ClaimedRun run : claimed) {
-                runs.finish(new RunLease(run.runId(), run.attempt()), "affinity-test",
+                runs.finish(
+                        new RunLease(run.runId(), run.attempt()),
+                        "affinity-test",
                         RunResult.failedBeforeStart(RunState.CANCELLED, "test cleanup", null, null, null));
             }
             given().auth().oauth2(tenant.token("dispatch-operator")).post("/api/v1/jobs/" + job + "/cancel");
@@ -119,14 +130,21 @@ class ClaimTest {
     }
 
     private void hint(String tenant, String host, String worker, Duration age) {
-        QuarkusTransaction.requiringNew().run(() -> em.createNativeQuery("insert into ssh_session_hint (tenant_id, host_name, worker_id, seen_at) "
-                + "values (:t, :h, :w, now() - make_interval(secs => :age))")
-                .setParameter("t", tenant).setParameter("h", host).setParameter("w", worker)
-                .setParameter("age", (double) age.toSeconds()).executeUpdate());
+        QuarkusTransaction.requiringNew()
+                .run(() -> em.createNativeQuery(
+                                "insert into ssh_session_hint (tenant_id, host_name, worker_id, seen_at) "
+                                        + "values (:t, :h, :w, now() - make_interval(secs => :age))")
+                        .setParameter("t", tenant)
+                        .setParameter("h", host)
+                        .setParameter("w", worker)
+                        .setParameter("age", (double) age.toSeconds())
+                        .executeUpdate());
     }
 
     private void clearHints(String tenant) {
-        QuarkusTransaction.requiringNew().run(() -> em.createNativeQuery(
-                "delete from ssh_session_hint where tenant_id = :t").setParameter("t", tenant).executeUpdate());
+        QuarkusTransaction.requiringNew()
+                .run(() -> em.createNativeQuery("delete from ssh_session_hint where tenant_id = :t")
+                        .setParameter("t", tenant)
+                        .executeUpdate());
     }
 }

@@ -56,13 +56,27 @@ class JobSecretsTest {
         String input = INPUT_SECRET + "\n";
 
         try (KafkaCompanion kafka = new KafkaCompanion(Tenants.kafkaBootstrap())) {
-            ConsumerTask<String, String> topics = kafka.consumeStrings().fromTopics("dispatch.job-events.v1",
-                    "dispatch.host-results.v1", "dispatch.output.v1");
-            String submitted = given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON)
-                    .body(Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host.name())),
-                            "command", "tr a-z A-Z; printf '%s\\n' \"$TOKEN\" | tr a-z A-Z",
-                            "input", input, "env", Map.of("TOKEN", ENV_SECRET, "MODE", "plain")))
-                    .post("/api/v1/jobs").then().statusCode(202).extract().asString();
+            ConsumerTask<String, String> topics = kafka.consumeStrings()
+                    .fromTopics("dispatch.job-events.v1", "dispatch.host-results.v1", "dispatch.output.v1");
+            String submitted = given().auth()
+                    .oauth2(tenant.token("dispatch-operator"))
+                    .contentType(ContentType.JSON)
+                    .body(Map.of(
+                            "kind",
+                            "exec",
+                            "targets",
+                            Map.of("hosts", List.of(host.name())),
+                            "command",
+                            "tr a-z A-Z; printf '%s\\n' \"$TOKEN\" | tr a-z A-Z",
+                            "input",
+                            input,
+                            "env",
+                            Map.of("TOKEN", ENV_SECRET, "MODE", "plain")))
+                    .post("/api/v1/jobs")
+                    .then()
+                    .statusCode(202)
+                    .extract()
+                    .asString();
             String jobId = JsonPath.from(submitted).getString("id");
 
             assertThat(Jobs.awaitFinished(tenant, jobId).getString("state")).isEqualTo("SUCCEEDED");
@@ -86,9 +100,15 @@ class JobSecretsTest {
             assertNoSecret(submitted);
             assertStoredSealed(jobId);
 
-            String retried = given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON)
-                    .body(Map.of("states", List.of("SUCCEEDED"))).post("/api/v1/jobs/" + jobId + "/retry")
-                    .then().statusCode(202).extract().asString();
+            String retried = given().auth()
+                    .oauth2(tenant.token("dispatch-operator"))
+                    .contentType(ContentType.JSON)
+                    .body(Map.of("states", List.of("SUCCEEDED")))
+                    .post("/api/v1/jobs/" + jobId + "/retry")
+                    .then()
+                    .statusCode(202)
+                    .extract()
+                    .asString();
             assertNoSecret(retried);
             String retryId = JsonPath.from(retried).getString("id");
             assertThat(Jobs.awaitFinished(tenant, retryId).getString("state")).isEqualTo("SUCCEEDED");
@@ -96,16 +116,24 @@ class JobSecretsTest {
                     .isEqualTo(INPUT_SECRET.toUpperCase() + "\n" + ENV_SECRET.toUpperCase() + "\n");
             String retryJob = get(tenant, "dispatch-viewer", "/api/v1/jobs/" + retryId);
             assertNoSecret(retryJob);
-            assertThat(JsonPath.from(retryJob).getString("request.env.TOKEN.sha256")).isEqualTo(sha256(ENV_SECRET));
+            assertThat(JsonPath.from(retryJob).getString("request.env.TOKEN.sha256"))
+                    .isEqualTo(sha256(ENV_SECRET));
             assertStoredSealed(retryId);
             assertThat(sealed(retryId)).isNotEqualTo(sealed(jobId));
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> topics.getRecords().stream()
-                    .filter(r -> r.topic().equals("dispatch.job-events.v1") && r.key() != null
-                            && r.key().equals(retryId) && r.value().contains("finished")).count() == 1);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> topics.getRecords().stream()
+                                    .filter(r -> r.topic().equals("dispatch.job-events.v1")
+                                            && r.key() != null
+                                            && r.key().equals(retryId)
+                                            && r.value().contains("finished"))
+                                    .count()
+                            == 1);
             List<String> values = new ArrayList<>();
-            topics.getRecords().stream().filter(r -> r.key() != null && (r.key().startsWith(jobId)
-                    || r.key().startsWith(retryId))).forEach(r -> values.add(r.value()));
+            topics.getRecords().stream()
+                    .filter(r -> r.key() != null
+                            && (r.key().startsWith(jobId) || r.key().startsWith(retryId)))
+                    .forEach(r -> values.add(r.value()));
             assertThat(values).isNotEmpty();
             values.forEach(JobSecretsTest::assertNoSecret);
         }
@@ -120,9 +148,17 @@ class JobSecretsTest {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path file = dir.resolve("token.conf");
 
-        String jobId = Jobs.submit(tenant, Map.of("kind", "copy", "targets", Map.of("hosts", List.of(host.name())),
-                "file", Map.of("path", file.toString(), "content", base64(FILE_SECRET), "mode", "0600"),
-                "timeout", "PT30S"));
+        String jobId = Jobs.submit(
+                tenant,
+                Map.of(
+                        "kind",
+                        "copy",
+                        "targets",
+                        Map.of("hosts", List.of(host.name())),
+                        "file",
+                        Map.of("path", file.toString(), "content", base64(FILE_SECRET), "mode", "0600"),
+                        "timeout",
+                        "PT30S"));
 
         assertThat(Jobs.awaitFinished(tenant, jobId).getString("state")).isEqualTo("SUCCEEDED");
         assertThat(Files.readString(file)).isEqualTo(FILE_SECRET);
@@ -141,12 +177,22 @@ class JobSecretsTest {
         Tenants tenant = Tenants.fresh();
         OpenSshHosts.Host host = Fleet.get().hosts().get(6);
         tenant.registerHosts(List.of(host), Fleet.get().userPrivateKey());
-        String jobId = Jobs.submit(tenant, Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host.name())),
-                "command", "tr a-z A-Z; printf '%s\\n' \"$TOKEN\" | tr a-z A-Z", "input", "x"));
+        String jobId = Jobs.submit(
+                tenant,
+                Map.of(
+                        "kind",
+                        "exec",
+                        "targets",
+                        Map.of("hosts", List.of(host.name())),
+                        "command",
+                        "tr a-z A-Z; printf '%s\\n' \"$TOKEN\" | tr a-z A-Z",
+                        "input",
+                        "x"));
         assertThat(Jobs.awaitFinished(tenant, jobId).getString("state")).isEqualTo("SUCCEEDED");
-        try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement("update job set request = "
-                + "request || jsonb_build_object('input', ?::text, 'env', jsonb_build_object('TOKEN', ?::text)), "
-                + "secrets = null, secret_digests = null where id = ?")) {
+        try (Connection c = db.getConnection();
+                PreparedStatement s = c.prepareStatement("update job set request = "
+                        + "request || jsonb_build_object('input', ?::text, 'env', jsonb_build_object('TOKEN', ?::text)), "
+                        + "secrets = null, secret_digests = null where id = ?")) {
             s.setString(1, INPUT_SECRET);
             s.setString(2, ENV_SECRET);
             s.setObject(3, UUID.fromString(jobId));
@@ -162,9 +208,15 @@ class JobSecretsTest {
         assertStoredSealed(jobId);
         assertThat(get(tenant, "dispatch-viewer", "/api/v1/jobs/" + jobId)).isEqualTo(legacy);
 
-        String retryId = given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON)
-                .body(Map.of("states", List.of("SUCCEEDED"))).post("/api/v1/jobs/" + jobId + "/retry")
-                .then().statusCode(202).extract().path("id");
+        String retryId = given().auth()
+                .oauth2(tenant.token("dispatch-operator"))
+                .contentType(ContentType.JSON)
+                .body(Map.of("states", List.of("SUCCEEDED")))
+                .post("/api/v1/jobs/" + jobId + "/retry")
+                .then()
+                .statusCode(202)
+                .extract()
+                .path("id");
         assertThat(Jobs.awaitFinished(tenant, retryId).getString("state")).isEqualTo("SUCCEEDED");
         assertThat(Jobs.stdout(tenant, retryId, host.name()))
                 .isEqualTo(INPUT_SECRET.toUpperCase() + ENV_SECRET.toUpperCase() + "\n");
@@ -177,16 +229,33 @@ class JobSecretsTest {
         OpenSshHosts.Host host = Fleet.get().hosts().get(5);
         tenant.registerHosts(List.of(host), Fleet.get().userPrivateKey());
 
-        String body = given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON)
-                .body(Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host.name())), "command", "cat",
-                        "input", INPUT_SECRET, "env", Map.of("TOKEN", ENV_SECRET)))
-                .queryParam("dryRun", true).post("/api/v1/jobs").then().statusCode(200).extract().asString();
+        String body = given().auth()
+                .oauth2(tenant.token("dispatch-operator"))
+                .contentType(ContentType.JSON)
+                .body(Map.of(
+                        "kind",
+                        "exec",
+                        "targets",
+                        Map.of("hosts", List.of(host.name())),
+                        "command",
+                        "cat",
+                        "input",
+                        INPUT_SECRET,
+                        "env",
+                        Map.of("TOKEN", ENV_SECRET)))
+                .queryParam("dryRun", true)
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
         assertNoSecret(body);
     }
 
     private void assertStoredSealed(String jobId) throws SQLException {
-        try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement(
-                "select request::text, secret_digests::text, secrets from job where id = ?")) {
+        try (Connection c = db.getConnection();
+                PreparedStatement s = c.prepareStatement(
+                        "select request::text, secret_digests::text, secrets from job where id = ?")) {
             s.setObject(1, UUID.fromString(jobId));
             try (ResultSet rs = s.executeQuery()) {
                 assertThat(rs.next()).isTrue();
@@ -211,13 +280,20 @@ class JobSecretsTest {
     }
 
     private static String get(Tenants tenant, String role, String path) {
-        return given().auth().oauth2(tenant.token(role)).get(path).then().statusCode(200).extract().asString();
+        return given().auth()
+                .oauth2(tenant.token(role))
+                .get(path)
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
     }
 
     private static void assertNoSecret(String text) {
         for (int i = 0; i < SECRETS.size(); i++) {
-            assertThat(text.contains(SECRETS.get(i))).as("contains secret #%d: %s", i,
-                    text.replace(SECRETS.get(i), "<secret>")).isFalse();
+            assertThat(text.contains(SECRETS.get(i)))
+                    .as("contains secret #%d: %s", i, text.replace(SECRETS.get(i), "<secret>"))
+                    .isFalse();
         }
     }
 
@@ -226,7 +302,7 @@ class JobSecretsTest {
     }
 
     private static String sha256(String text) throws NoSuchAlgorithmException {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(text.getBytes(StandardCharsets.UTF_8)));
+        return HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     }
 }

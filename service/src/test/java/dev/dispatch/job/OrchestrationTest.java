@@ -30,8 +30,8 @@ class OrchestrationTest {
     }
 
     private static Map<String, Object> exec(List<String> hosts, String command, Object... extra) {
-        Map<String, Object> body = new HashMap<>(Map.of("kind", "exec", "targets", Map.of("hosts", hosts),
-                "command", command));
+        Map<String, Object> body =
+                new HashMap<>(Map.of("kind", "exec", "targets", Map.of("hosts", hosts), "command", command));
         for (int i = 0; i < extra.length; i += 2) {
             body.put((String) extra[i], extra[i + 1]);
         }
@@ -50,8 +50,8 @@ class OrchestrationTest {
         assertThat(job.getMap("summary")).containsEntry("FAILED", 2).containsEntry("SKIPPED", 4);
         List<Map<String, Object>> runs = Jobs.runs(tenant, jobId);
         assertThat(runs.subList(0, 2)).allSatisfy(r -> assertThat(r).containsEntry("exitCode", 7));
-        assertThat(runs.subList(2, 6)).allSatisfy(r -> assertThat(r).containsEntry("state", "SKIPPED")
-                .doesNotContainKey("startedAt"));
+        assertThat(runs.subList(2, 6))
+                .allSatisfy(r -> assertThat(r).containsEntry("state", "SKIPPED").doesNotContainKey("startedAt"));
     }
 
     @Test
@@ -75,8 +75,8 @@ class OrchestrationTest {
         Tenants tenant = Tenants.fresh();
         List<String> hosts = register(tenant, 6, 12);
 
-        String jobId = Jobs.submit(tenant, exec(hosts, "date +%s%N; sleep 0.3; date +%s%N", "parallelism", 10,
-                "batchSize", 2));
+        String jobId = Jobs.submit(
+                tenant, exec(hosts, "date +%s%N; sleep 0.3; date +%s%N", "parallelism", 10, "batchSize", 2));
 
         assertThat(Jobs.awaitFinished(tenant, jobId).getString("state")).isEqualTo("SUCCEEDED");
         List<long[]> spans = new ArrayList<>();
@@ -87,7 +87,9 @@ class OrchestrationTest {
         for (int batch = 1; batch < 3; batch++) {
             long previousEnd = Math.max(spans.get(2 * batch - 2)[1], spans.get(2 * batch - 1)[1]);
             long start = Math.min(spans.get(2 * batch)[0], spans.get(2 * batch + 1)[0]);
-            assertThat(start).as("batch %d starts after batch %d ended", batch, batch - 1).isGreaterThan(previousEnd);
+            assertThat(start)
+                    .as("batch %d starts after batch %d ended", batch, batch - 1)
+                    .isGreaterThan(previousEnd);
         }
     }
 
@@ -96,17 +98,25 @@ class OrchestrationTest {
         Tenants tenant = Tenants.fresh();
         List<String> hosts = register(tenant, 12, 15);
         String jobId = Jobs.submit(tenant, exec(hosts, "echo started; sleep 600", "parallelism", 1));
-        await().atMost(Duration.ofSeconds(20)).until(() -> Jobs.runs(tenant, jobId).get(0).get("state")
-                .equals("RUNNING"));
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> Jobs.runs(tenant, jobId).get(0).get("state").equals("RUNNING"));
 
-        given().auth().oauth2(tenant.token("dispatch-operator")).post("/api/v1/jobs/" + jobId + "/cancel")
-                .then().statusCode(202).body("cancelRequested", equalTo(true));
+        given().auth()
+                .oauth2(tenant.token("dispatch-operator"))
+                .post("/api/v1/jobs/" + jobId + "/cancel")
+                .then()
+                .statusCode(202)
+                .body("cancelRequested", equalTo(true));
 
         JsonPath job = Jobs.awaitFinished(tenant, jobId);
         assertThat(job.getString("state")).isEqualTo("CANCELLED");
         assertThat(job.getMap("summary")).containsEntry("CANCELLED", 1).containsEntry("SKIPPED", 2);
-        given().auth().oauth2(tenant.token("dispatch-operator")).post("/api/v1/jobs/" + jobId + "/cancel")
-                .then().statusCode(409).body("type", equalTo("https://dispatch.dev/problems/job-ended"));
+        given().auth()
+                .oauth2(tenant.token("dispatch-operator"))
+                .post("/api/v1/jobs/" + jobId + "/cancel")
+                .then()
+                .statusCode(409)
+                .body("type", equalTo("https://dispatch.dev/problems/job-ended"));
     }
 
     @Test
@@ -121,13 +131,22 @@ class OrchestrationTest {
 
         JsonPath job = Jobs.awaitFinished(tenant, jobId);
         assertThat(job.getMap("summary")).containsEntry("SUCCEEDED", 2).containsEntry("UNREACHABLE", 1);
-        assertThat(Jobs.runs(tenant, jobId).get(2)).containsEntry("state", "UNREACHABLE").containsEntry("attempt", 3);
+        assertThat(Jobs.runs(tenant, jobId).get(2))
+                .containsEntry("state", "UNREACHABLE")
+                .containsEntry("attempt", 3);
         assertThat(Jobs.runs(tenant, jobId).get(0)).containsEntry("attempt", 1);
 
-        String retryId = given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON)
-                .body(Map.of()).post("/api/v1/jobs/" + jobId + "/retry")
-                .then().statusCode(202).body("retryOf", equalTo(jobId)).body("hostCount", equalTo(1))
-                .extract().path("id");
+        String retryId = given().auth()
+                .oauth2(tenant.token("dispatch-operator"))
+                .contentType(ContentType.JSON)
+                .body(Map.of())
+                .post("/api/v1/jobs/" + jobId + "/retry")
+                .then()
+                .statusCode(202)
+                .body("retryOf", equalTo(jobId))
+                .body("hostCount", equalTo(1))
+                .extract()
+                .path("id");
         Jobs.awaitFinished(tenant, retryId);
         assertThat(Jobs.onlyRun(tenant, retryId)).containsEntry("host", "down");
     }
@@ -137,12 +156,22 @@ class OrchestrationTest {
         Tenants tenant = Tenants.fresh();
         List<String> hosts = register(tenant, 17, 20);
 
-        given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON)
-                .body(exec(hosts, "reboot", "batchSize", 2)).post("/api/v1/jobs?dryRun=true")
-                .then().statusCode(200).body("dryRun", equalTo(true)).body("hosts", equalTo(hosts))
+        given().auth()
+                .oauth2(tenant.token("dispatch-operator"))
+                .contentType(ContentType.JSON)
+                .body(exec(hosts, "reboot", "batchSize", 2))
+                .post("/api/v1/jobs?dryRun=true")
+                .then()
+                .statusCode(200)
+                .body("dryRun", equalTo(true))
+                .body("hosts", equalTo(hosts))
                 .body("batches", equalTo(2));
-        given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON)
-                .body(exec(List.of("missing"), "reboot")).post("/api/v1/jobs?dryRun=true")
-                .then().statusCode(400);
+        given().auth()
+                .oauth2(tenant.token("dispatch-operator"))
+                .contentType(ContentType.JSON)
+                .body(exec(List.of("missing"), "reboot"))
+                .post("/api/v1/jobs?dryRun=true")
+                .then()
+                .statusCode(400);
     }
 }

@@ -17,7 +17,9 @@ class StateRulesTest {
         for (RunState terminal : RunState.values()) {
             if (terminal.isTerminal()) {
                 for (RunState next : RunState.values()) {
-                    assertThat(terminal.canMoveTo(next)).as(terminal + "->" + next).isFalse();
+                    assertThat(terminal.canMoveTo(next))
+                            .as(terminal + "->" + next)
+                            .isFalse();
                 }
             }
         }

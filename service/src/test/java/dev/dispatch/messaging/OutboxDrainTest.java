@@ -3,9 +3,9 @@ package dev.dispatch.messaging;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.dispatch.job.RunState;
 import dev.dispatch.testing.Management;
 import dev.dispatch.testing.Tenants;
-import dev.dispatch.job.RunState;
 import io.agroal.api.AgroalDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
@@ -93,22 +93,36 @@ class OutboxDrainTest {
             ConsumerTask<String, String> results = kafka.consumeStrings().fromTopics(Topics.HOST_RESULTS);
             try (Connection c = db.getConnection()) {
                 c.setAutoCommit(false);
-                insert(c, jobId, tenant, "{\"jobId\":\"" + jobId + "\",\"host\":\"big\",\"pad\":\""
-                        + "x".repeat(2 * 1024 * 1024) + "\"}");
+                insert(
+                        c,
+                        jobId,
+                        tenant,
+                        "{\"jobId\":\"" + jobId + "\",\"host\":\"big\",\"pad\":\"" + "x".repeat(2 * 1024 * 1024)
+                                + "\"}");
                 for (int i = 0; i < normal; i++) {
                     insert(c, jobId, tenant, payload(jobId, "h" + i));
                 }
                 c.commit();
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> rowsFor(jobId) == 1 && parkedFor(jobId) == 1);
-            await().atMost(Duration.ofSeconds(10)).until(() -> hostsOf(results, jobId).size() >= normal);
-            assertThat(parkReasonFor(jobId)).startsWith("RecordTooLargeException: ").contains("max.request.size")
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> hostsOf(results, jobId).size() >= normal);
+            assertThat(parkReasonFor(jobId))
+                    .startsWith("RecordTooLargeException: ")
+                    .contains("max.request.size")
                     .hasSizeLessThan(1_100);
             assertThat(parkedCount() - parkedBefore).isEqualTo(1.0);
             await().atMost(Duration.ofSeconds(10))
-                    .until(() -> metrics.get("dispatch.outbox.parked.rows").gauge().value() == parkedRows());
-            String scrape = Management.request().get("/q/metrics").then().statusCode(200).extract().asString();
-            assertThat(scrape).contains("dispatch_outbox_parked_total{topic=\"dispatch.host-results.v1\"}")
+                    .until(() ->
+                            metrics.get("dispatch.outbox.parked.rows").gauge().value() == parkedRows());
+            String scrape = Management.request()
+                    .get("/q/metrics")
+                    .then()
+                    .statusCode(200)
+                    .extract()
+                    .asString();
+            assertThat(scrape)
+                    .contains("dispatch_outbox_parked_total{topic=\"dispatch.host-results.v1\"}")
                     .contains("dispatch_outbox_parked_rows ");
 
             try (Connection c = db.getConnection()) {
@@ -130,8 +144,22 @@ class OutboxDrainTest {
     /** Inserts in its own transaction, waits until every writer inserted, then commits a few ms apart. */
     private void insertAndCommitLate(String jobId, String tenant, String host, CyclicBarrier inserted) {
         QuarkusTransaction.requiringNew().run(() -> {
-            hostResults.fire(new HostResultEvent(UUID.fromString(jobId), tenant, host, RunState.SUCCEEDED, 0, null,
-                    null, null, null, 1, 0, 0, null, null, Map.of("stdout", 0, "stderr", 0)));
+            hostResults.fire(new HostResultEvent(
+                    UUID.fromString(jobId),
+                    tenant,
+                    host,
+                    RunState.SUCCEEDED,
+                    0,
+                    null,
+                    null,
+                    null,
+                    null,
+                    1,
+                    0,
+                    0,
+                    null,
+                    null,
+                    Map.of("stdout", 0, "stderr", 0)));
             try {
                 inserted.await(30, TimeUnit.SECONDS);
                 Thread.sleep(ThreadLocalRandom.current().nextInt(0, 8));
@@ -168,8 +196,9 @@ class OutboxDrainTest {
     }
 
     /** The hosts received for the job once {@code expected} arrived (or the time is up), plus 2 s for extras. */
-    private static List<String> settled(ConsumerTask<String, String> results, String jobId, int expected,
-            Duration atMost) throws InterruptedException {
+    private static List<String> settled(
+            ConsumerTask<String, String> results, String jobId, int expected, Duration atMost)
+            throws InterruptedException {
         long deadline = System.nanoTime() + atMost.toNanos();
         while (hostsOf(results, jobId).size() < expected && System.nanoTime() < deadline) {
             Thread.sleep(100);
@@ -179,7 +208,8 @@ class OutboxDrainTest {
     }
 
     private double parkedCount() {
-        return metrics.counter("dispatch.outbox.parked", "topic", Topics.HOST_RESULTS).count();
+        return metrics.counter("dispatch.outbox.parked", "topic", Topics.HOST_RESULTS)
+                .count();
     }
 
     private long rowsFor(String jobId) throws Exception {
@@ -195,8 +225,9 @@ class OutboxDrainTest {
     }
 
     private String parkReasonFor(String jobId) throws Exception {
-        try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement(
-                "select park_reason from outbox where record_key = ? and parked_at is not null")) {
+        try (Connection c = db.getConnection();
+                PreparedStatement s = c.prepareStatement(
+                        "select park_reason from outbox where record_key = ? and parked_at is not null")) {
             s.setString(1, jobId);
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();
@@ -206,7 +237,8 @@ class OutboxDrainTest {
     }
 
     private long count(String sql, String parameter) throws Exception {
-        try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement(sql)) {
+        try (Connection c = db.getConnection();
+                PreparedStatement s = c.prepareStatement(sql)) {
             s.setString(1, parameter);
             try (ResultSet rs = s.executeQuery()) {
                 rs.next();

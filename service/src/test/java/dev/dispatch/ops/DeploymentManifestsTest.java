@@ -23,14 +23,20 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /** Holds the Kubernetes base, docker-compose.yml and the Dockerfiles to what an operator of dispatch relies on. */
 class DeploymentManifestsTest {
-    private static final Path PROJECT = Path.of(System.getProperty("test.project.dir", ".")).toAbsolutePath();
+    private static final Path PROJECT =
+            Path.of(System.getProperty("test.project.dir", ".")).toAbsolutePath();
     private static final Path K8S = PROJECT.resolve("deploy/k8s");
-    private static final Set<String> REQUIRED_ENV = Set.of("QUARKUS_DATASOURCE_JDBC_URL",
-            "QUARKUS_DATASOURCE_USERNAME", "QUARKUS_DATASOURCE_PASSWORD", "KAFKA_BOOTSTRAP_SERVERS",
-            "MP_JWT_VERIFY_PUBLICKEY_LOCATION", "MP_JWT_VERIFY_ISSUER", "DISPATCH_ROLE",
+    private static final Set<String> REQUIRED_ENV = Set.of(
+            "QUARKUS_DATASOURCE_JDBC_URL",
+            "QUARKUS_DATASOURCE_USERNAME",
+            "QUARKUS_DATASOURCE_PASSWORD",
+            "KAFKA_BOOTSTRAP_SERVERS",
+            "MP_JWT_VERIFY_PUBLICKEY_LOCATION",
+            "MP_JWT_VERIFY_ISSUER",
+            "DISPATCH_ROLE",
             "DISPATCH_CREDENTIALS_ENCRYPTION_KEY");
-    private static final Set<String> SECRET_ENV = Set.of("QUARKUS_DATASOURCE_PASSWORD",
-            "DISPATCH_CREDENTIALS_ENCRYPTION_KEY");
+    private static final Set<String> SECRET_ENV =
+            Set.of("QUARKUS_DATASOURCE_PASSWORD", "DISPATCH_CREDENTIALS_ENCRYPTION_KEY");
     private static final Pattern STANDARD_ENV = Pattern.compile("(QUARKUS|MP|KAFKA|DISPATCH)_[A-Z0-9_]+");
     private static final int DEFAULT_DRAIN_SECONDS = 30;
 
@@ -51,18 +57,32 @@ class DeploymentManifestsTest {
         for (Doc doc : docs) {
             assertThat(doc.body()).as(doc.file().toString()).containsKeys("apiVersion", "kind", "metadata");
             assertThat(doc.name()).as(doc.file() + " metadata.name").isNotBlank();
-            assertThat(map(doc.body().get("metadata")).get("namespace")).as(doc.kind() + " " + doc.name())
+            assertThat(map(doc.body().get("metadata")).get("namespace"))
+                    .as(doc.kind() + " " + doc.name())
                     .isIn(null, "dispatch");
         }
-        Map<String, Object> kustomization = loadAll(K8S.resolve("kustomization.yaml")).getFirst();
+        Map<String, Object> kustomization =
+                loadAll(K8S.resolve("kustomization.yaml")).getFirst();
         assertThat(kustomization).containsEntry("kind", "Kustomization").containsEntry("namespace", "dispatch");
         try (Stream<Path> files = Files.list(K8S)) {
-            assertThat(list(kustomization.get("resources")).stream().map(String.class::cast).toList())
-                    .containsExactlyInAnyOrderElementsOf(files.map(p -> p.getFileName().toString())
-                            .filter(n -> n.endsWith(".yaml") && !n.equals("kustomization.yaml")).toList());
+            assertThat(list(kustomization.get("resources")).stream()
+                            .map(String.class::cast)
+                            .toList())
+                    .containsExactlyInAnyOrderElementsOf(
+                            files.map(p -> p.getFileName().toString())
+                                    .filter(n -> n.endsWith(".yaml") && !n.equals("kustomization.yaml"))
+                                    .toList());
         }
-        assertThat(kinds(docs)).contains("Namespace", "ServiceAccount", "ConfigMap", "Deployment", "Service",
-                "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy");
+        assertThat(kinds(docs))
+                .contains(
+                        "Namespace",
+                        "ServiceAccount",
+                        "ConfigMap",
+                        "Deployment",
+                        "Service",
+                        "HorizontalPodAutoscaler",
+                        "PodDisruptionBudget",
+                        "NetworkPolicy");
     }
 
     @Test
@@ -70,8 +90,12 @@ class DeploymentManifestsTest {
         for (Doc deployment : deployments()) {
             Map<String, Object> pod = podSpec(deployment);
             Map<String, Object> podSecurity = map(pod.get("securityContext"));
-            assertThat(pod.get("automountServiceAccountToken")).as(deployment.name()).isEqualTo(false);
-            assertThat(at(podSecurity, "seccompProfile", "type")).as(deployment.name()).isEqualTo("RuntimeDefault");
+            assertThat(pod.get("automountServiceAccountToken"))
+                    .as(deployment.name())
+                    .isEqualTo(false);
+            assertThat(at(podSecurity, "seccompProfile", "type"))
+                    .as(deployment.name())
+                    .isEqualTo("RuntimeDefault");
             assertThat(podSecurity.get("runAsUser")).as(deployment.name()).isNotEqualTo(0);
             Set<String> emptyDirs = new HashSet<>();
             for (Object volume : list(pod.get("volumes"))) {
@@ -83,22 +107,32 @@ class DeploymentManifestsTest {
                 String what = deployment.name() + "/" + container.get("name");
                 Map<String, Object> security = map(container.get("securityContext"));
                 assertThat(Objects.requireNonNullElse(security.get("runAsNonRoot"), podSecurity.get("runAsNonRoot")))
-                        .as(what + " runAsNonRoot").isEqualTo(true);
-                assertThat(security).as(what).containsEntry("allowPrivilegeEscalation", false)
+                        .as(what + " runAsNonRoot")
+                        .isEqualTo(true);
+                assertThat(security)
+                        .as(what)
+                        .containsEntry("allowPrivilegeEscalation", false)
                         .containsEntry("readOnlyRootFilesystem", true);
                 assertThat(list(at(security, "capabilities", "drop"))).as(what).contains("ALL");
-                assertThat(list(container.get("volumeMounts"))).as(what + " /tmp").anySatisfy(m -> {
-                    assertThat(map(m).get("mountPath")).isEqualTo("/tmp");
-                    assertThat(map(m).get("name")).isIn(emptyDirs);
-                });
+                assertThat(list(container.get("volumeMounts")))
+                        .as(what + " /tmp")
+                        .anySatisfy(m -> {
+                            assertThat(map(m).get("mountPath")).isEqualTo("/tmp");
+                            assertThat(map(m).get("name")).isIn(emptyDirs);
+                        });
             }
         }
     }
 
     @Test
     void probesUseTheQuarkusHealthEndpointsOnTheManagementPort() {
-        Map<String, String> expected = Map.of("startupProbe", "/q/health/started", "livenessProbe",
-                "/q/health/live", "readinessProbe", "/q/health/ready");
+        Map<String, String> expected = Map.of(
+                "startupProbe",
+                "/q/health/started",
+                "livenessProbe",
+                "/q/health/live",
+                "readinessProbe",
+                "/q/health/ready");
         for (Doc deployment : deployments()) {
             for (Map<String, Object> container : containers(deployment)) {
                 Set<Object> ports = new HashSet<>();
@@ -122,7 +156,8 @@ class DeploymentManifestsTest {
         for (Doc deployment : deployments()) {
             for (Map<String, Object> container : containers(deployment)) {
                 for (String bound : List.of("requests", "limits")) {
-                    assertThat(map(at(container, "resources", bound))).as(deployment.name() + " " + bound)
+                    assertThat(map(at(container, "resources", bound)))
+                            .as(deployment.name() + " " + bound)
                             .containsKeys("cpu", "memory");
                 }
             }
@@ -136,8 +171,11 @@ class DeploymentManifestsTest {
             assertThat(grace).as(deployment.name()).isGreaterThanOrEqualTo(40);
             String drain = env(deployment).getOrDefault("DISPATCH_WORKER_DRAIN_TIMEOUT", DEFAULT_DRAIN_SECONDS + "s");
             Matcher seconds = Pattern.compile("(\\d+)s").matcher(drain);
-            assertThat(seconds.matches()).as("drain timeout " + drain + " in seconds").isTrue();
-            assertThat(grace).as(deployment.name() + " grace vs drain")
+            assertThat(seconds.matches())
+                    .as("drain timeout " + drain + " in seconds")
+                    .isTrue();
+            assertThat(grace)
+                    .as(deployment.name() + " grace vs drain")
                     .isGreaterThanOrEqualTo(Integer.parseInt(seconds.group(1)) + 10);
         }
     }
@@ -146,26 +184,34 @@ class DeploymentManifestsTest {
     void apiAndWorkerAreOneImageInTwoRolesConfiguredByStandardEnvNames() {
         Map<String, String> roles = new HashMap<>();
         Set<String> images = new HashSet<>();
-        Map<String, Object> configMap = k8sDocs("ConfigMap").stream().filter(d -> d.name().equals("dispatch-config"))
-                .findFirst().orElseThrow().body();
+        Map<String, Object> configMap = k8sDocs("ConfigMap").stream()
+                .filter(d -> d.name().equals("dispatch-config"))
+                .findFirst()
+                .orElseThrow()
+                .body();
         Set<String> configKeys = map(configMap.get("data")).keySet();
         assertThat(configKeys).allMatch(k -> STANDARD_ENV.matcher(k).matches()).doesNotContainAnyElementsOf(SECRET_ENV);
         for (Doc deployment : deployments()) {
             Map<String, String> env = env(deployment);
             roles.put(deployment.name(), env.get("DISPATCH_ROLE"));
             containers(deployment).forEach(c -> images.add((String) c.get("image")));
-            assertThat(env.keySet()).as(deployment.name()).allMatch(k -> STANDARD_ENV.matcher(k).matches());
+            assertThat(env.keySet())
+                    .as(deployment.name())
+                    .allMatch(k -> STANDARD_ENV.matcher(k).matches());
             Set<String> names = new HashSet<>(env.keySet());
             names.addAll(configKeys);
             assertThat(names).as(deployment.name()).containsAll(REQUIRED_ENV);
             for (Map<String, Object> container : containers(deployment)) {
-                assertThat(list(container.get("envFrom"))).anySatisfy(
-                        from -> assertThat(at(from, "configMapRef", "name")).isEqualTo("dispatch-config"));
+                assertThat(list(container.get("envFrom")))
+                        .anySatisfy(from ->
+                                assertThat(at(from, "configMapRef", "name")).isEqualTo("dispatch-config"));
                 for (Object entry : list(container.get("env"))) {
                     if (SECRET_ENV.contains(map(entry).get("name"))) {
-                        assertThat(map(entry)).as(deployment.name() + " " + map(entry).get("name"))
+                        assertThat(map(entry))
+                                .as(deployment.name() + " " + map(entry).get("name"))
                                 .doesNotContainKey("value");
-                        assertThat(at(entry, "valueFrom", "secretKeyRef", "name")).isEqualTo("dispatch-secrets");
+                        assertThat(at(entry, "valueFrom", "secretKeyRef", "name"))
+                                .isEqualTo("dispatch-secrets");
                     }
                 }
             }
@@ -198,7 +244,8 @@ class DeploymentManifestsTest {
                 Object secret = map(volume).get("secret");
                 if (secret != null) {
                     assertThat(map(secret).get("secretName")).isEqualTo("dispatch-secrets");
-                    list(map(secret).get("items")).forEach(item -> keys.add((String) map(item).get("key")));
+                    list(map(secret).get("items"))
+                            .forEach(item -> keys.add((String) map(item).get("key")));
                 }
             }
         }
@@ -216,7 +263,8 @@ class DeploymentManifestsTest {
         files.add(PROJECT.resolve("docker-compose.yml"));
         files.add(PROJECT.resolve("service/src/main/docker/Dockerfile.jvm"));
         for (Path file : files) {
-            assertThat(Files.readString(file)).as(file.toString())
+            assertThat(Files.readString(file))
+                    .as(file.toString())
                     .doesNotContainPattern("-----BEGIN [A-Z ]*PRIVATE KEY-----");
         }
     }
@@ -226,25 +274,30 @@ class DeploymentManifestsTest {
         List<Map<String, Object>> podLabels = new ArrayList<>();
         for (Doc deployment : deployments()) {
             Map<String, Object> labels = map(at(deployment.body(), "spec", "template", "metadata", "labels"));
-            assertThat(labels).as(deployment.name() + " selects its own pods")
+            assertThat(labels)
+                    .as(deployment.name() + " selects its own pods")
                     .containsAllEntriesOf(map(at(deployment.body(), "spec", "selector", "matchLabels")));
             podLabels.add(labels);
         }
         for (Doc service : k8sDocs("Service")) {
             Map<String, Object> selector = map(at(service.body(), "spec", "selector"));
             assertThat(selector).as(service.name()).isNotEmpty();
-            assertThat(podLabels).as(service.name()).anySatisfy(l -> assertThat(l).containsAllEntriesOf(selector));
+            assertThat(podLabels)
+                    .as(service.name())
+                    .anySatisfy(l -> assertThat(l).containsAllEntriesOf(selector));
         }
         for (String kind : List.of("PodDisruptionBudget", "NetworkPolicy")) {
             for (Doc doc : k8sDocs(kind)) {
                 String selectorPath = kind.equals("NetworkPolicy") ? "podSelector" : "selector";
                 Map<String, Object> selector = map(at(doc.body(), "spec", selectorPath, "matchLabels"));
-                assertThat(podLabels).as(kind + " " + doc.name())
+                assertThat(podLabels)
+                        .as(kind + " " + doc.name())
                         .anySatisfy(l -> assertThat(l).containsAllEntriesOf(selector));
             }
         }
-        assertThat(k8sDocs("PodDisruptionBudget")).extracting(d -> at(d.body(), "spec", "selector", "matchLabels",
-                "app.kubernetes.io/component")).containsExactlyInAnyOrder("api", "worker");
+        assertThat(k8sDocs("PodDisruptionBudget"))
+                .extracting(d -> at(d.body(), "spec", "selector", "matchLabels", "app.kubernetes.io/component"))
+                .containsExactlyInAnyOrder("api", "worker");
     }
 
     @Test
@@ -253,18 +306,24 @@ class DeploymentManifestsTest {
         assertThat(hpas).hasSize(1);
         Map<String, Object> hpa = hpas.getFirst().body();
         assertThat(hpa).containsEntry("apiVersion", "autoscaling/v2");
-        assertThat(map(at(hpa, "spec", "scaleTargetRef"))).containsEntry("apiVersion", "apps/v1")
-                .containsEntry("kind", "Deployment").containsEntry("name", "dispatch-worker");
-        assertThat((Integer) at(hpa, "spec", "minReplicas")).isPositive()
-                .isLessThanOrEqualTo((Integer) at(hpa, "spec", "maxReplicas"));
-        Doc worker = deployments().stream().filter(d -> d.name().equals("dispatch-worker")).findFirst().orElseThrow();
+        assertThat(map(at(hpa, "spec", "scaleTargetRef")))
+                .containsEntry("apiVersion", "apps/v1")
+                .containsEntry("kind", "Deployment")
+                .containsEntry("name", "dispatch-worker");
+        assertThat((Integer) at(hpa, "spec", "minReplicas")).isPositive().isLessThanOrEqualTo((Integer)
+                at(hpa, "spec", "maxReplicas"));
+        Doc worker = deployments().stream()
+                .filter(d -> d.name().equals("dispatch-worker"))
+                .findFirst()
+                .orElseThrow();
         assertThat(map(worker.body().get("spec"))).doesNotContainKey("replicas");
     }
 
     @Test
     void networkPoliciesDenyByDefaultAndOpenOnlyWhatEachRoleNeeds() {
         Map<String, Map<String, Object>> policies = new HashMap<>();
-        k8sDocs("NetworkPolicy").forEach(d -> policies.put(d.name(), map(d.body().get("spec"))));
+        k8sDocs("NetworkPolicy")
+                .forEach(d -> policies.put(d.name(), map(d.body().get("spec"))));
         assertThat(policies).containsKeys("dispatch-default-deny", "dispatch-api", "dispatch-worker");
 
         Map<String, Object> deny = policies.get("dispatch-default-deny");
@@ -274,7 +333,9 @@ class DeploymentManifestsTest {
 
         Map<String, Object> api = policies.get("dispatch-api");
         assertThat(ports(api.get("ingress"))).containsExactlyInAnyOrder("TCP/8080", "TCP/9000");
-        assertThat(ports(api.get("egress"))).contains("UDP/53", "TCP/5432", "TCP/9092").doesNotContain("TCP/22");
+        assertThat(ports(api.get("egress")))
+                .contains("UDP/53", "TCP/5432", "TCP/9092")
+                .doesNotContain("TCP/22");
 
         Map<String, Object> worker = policies.get("dispatch-worker");
         assertThat(list(worker.get("policyTypes"))).contains("Ingress");
@@ -285,12 +346,22 @@ class DeploymentManifestsTest {
     @Test
     void composeServicesAreHealthCheckedAndStartOnlyWhenWhatTheyNeedIsReady() {
         Map<String, Object> services = composeServices();
-        assertThat(services).containsKeys("init", "postgres", "kafka", "dispatch-api", "dispatch-worker",
-                "target-1", "target-2", "target-3");
+        assertThat(services)
+                .containsKeys(
+                        "init",
+                        "postgres",
+                        "kafka",
+                        "dispatch-api",
+                        "dispatch-worker",
+                        "target-1",
+                        "target-2",
+                        "target-3");
         services.forEach((name, value) -> {
             Map<String, Object> service = map(value);
             if (!name.equals("init")) {
-                assertThat(list(at(service, "healthcheck", "test"))).as(name + " healthcheck").isNotEmpty();
+                assertThat(list(at(service, "healthcheck", "test")))
+                        .as(name + " healthcheck")
+                        .isNotEmpty();
             }
             Object dependsOn = service.get("depends_on");
             if (dependsOn == null) {
@@ -300,7 +371,8 @@ class DeploymentManifestsTest {
             map(dependsOn).forEach((dependency, spec) -> {
                 assertThat(services).as(name + " -> " + dependency).containsKey(dependency);
                 String condition = (String) map(spec).get("condition");
-                assertThat(condition).as(name + " -> " + dependency)
+                assertThat(condition)
+                        .as(name + " -> " + dependency)
                         .isEqualTo(dependency.equals("init") ? "service_completed_successfully" : "service_healthy");
             });
         });
@@ -310,8 +382,12 @@ class DeploymentManifestsTest {
         for (String dispatch : List.of("dispatch-api", "dispatch-worker")) {
             assertThat(map(at(services, dispatch, "depends_on"))).containsKeys("postgres", "kafka");
         }
-        assertThat(String.join(" ", list(at(services, "postgres", "healthcheck", "test")).stream()
-                .map(String::valueOf).toList())).contains("pg_isready");
+        assertThat(String.join(
+                        " ",
+                        list(at(services, "postgres", "healthcheck", "test")).stream()
+                                .map(String::valueOf)
+                                .toList()))
+                .contains("pg_isready");
     }
 
     @Test
@@ -323,26 +399,39 @@ class DeploymentManifestsTest {
         assertThat(api.get("image")).isNotNull().isEqualTo(worker.get("image"));
         assertThat(at(api, "build", "context")).isEqualTo(".");
         assertThat(PROJECT.resolve((String) at(api, "build", "dockerfile")))
-                .isEqualTo(PROJECT.resolve("service/src/main/docker/Dockerfile.jvm")).isRegularFile();
+                .isEqualTo(PROJECT.resolve("service/src/main/docker/Dockerfile.jvm"))
+                .isRegularFile();
         assertThat(at(api, "environment", "DISPATCH_ROLE")).isEqualTo("api");
         assertThat(at(worker, "environment", "DISPATCH_ROLE")).isEqualTo("worker");
         assertThat(list(api.get("ports"))).contains("8080:8080");
 
         for (Map<String, Object> service : List.of(api, worker)) {
             Map<String, Object> env = map(service.get("environment"));
-            assertThat(env.keySet()).allMatch(k -> STANDARD_ENV.matcher(k).matches())
-                    .contains("QUARKUS_DATASOURCE_JDBC_URL", "QUARKUS_DATASOURCE_USERNAME", "KAFKA_BOOTSTRAP_SERVERS",
-                            "MP_JWT_VERIFY_PUBLICKEY_LOCATION", "MP_JWT_VERIFY_ISSUER")
+            assertThat(env.keySet())
+                    .allMatch(k -> STANDARD_ENV.matcher(k).matches())
+                    .contains(
+                            "QUARKUS_DATASOURCE_JDBC_URL",
+                            "QUARKUS_DATASOURCE_USERNAME",
+                            "KAFKA_BOOTSTRAP_SERVERS",
+                            "MP_JWT_VERIFY_PUBLICKEY_LOCATION",
+                            "MP_JWT_VERIFY_ISSUER")
                     .doesNotContainAnyElementsOf(SECRET_ENV);
             assertThat(service).containsEntry("read_only", true);
             assertThat(list(service.get("tmpfs"))).contains("/tmp");
-            assertThat((String) env.get("QUARKUS_CONFIG_LOCATIONS")).isEqualTo("file:/keys/dispatch-secrets.properties");
+            assertThat((String) env.get("QUARKUS_CONFIG_LOCATIONS"))
+                    .isEqualTo("file:/keys/dispatch-secrets.properties");
             assertThat(list(service.get("volumes"))).contains("dispatch-keys:/keys:ro");
         }
         assertThat(list(at(services, "init", "volumes"))).contains("dispatch-keys:/out/app");
         String init = Files.readString(PROJECT.resolve("deploy/target-host/dispatch-init-keys"));
-        assertThat(init).contains("dispatch-secrets.properties", "dispatch.credentials.encryption-key=",
-                "quarkus.datasource.password=", "jwt-private.pem", "jwt-public.pem", "credentials.key");
+        assertThat(init)
+                .contains(
+                        "dispatch-secrets.properties",
+                        "dispatch.credentials.encryption-key=",
+                        "quarkus.datasource.password=",
+                        "jwt-private.pem",
+                        "jwt-public.pem",
+                        "credentials.key");
     }
 
     @Test
@@ -350,7 +439,8 @@ class DeploymentManifestsTest {
         Map<String, Object> services = composeServices();
         assertThat((String) at(services, "postgres", "image")).matches("postgres:\\d+(\\.\\d+)?");
         assertThat((String) at(services, "kafka", "image")).matches("apache/kafka:4\\.\\d+\\.\\d+");
-        assertThat((String) at(services, "kafka", "environment", "KAFKA_PROCESS_ROLES")).contains("controller");
+        assertThat((String) at(services, "kafka", "environment", "KAFKA_PROCESS_ROLES"))
+                .contains("controller");
         for (String target : List.of("init", "target-1", "target-2", "target-3")) {
             assertThat(at(services, target, "build", "context")).as(target).isEqualTo("deploy/target-host");
         }
@@ -363,7 +453,8 @@ class DeploymentManifestsTest {
     @Test
     void dispatchImageRunsJava21AsNonRootOn8080WithTheJvmAsPid1() throws IOException {
         String dockerfile = Files.readString(PROJECT.resolve("service/src/main/docker/Dockerfile.jvm"));
-        assertThat(dockerfile).containsPattern("(?m)^FROM \\S*(temurin:21|openjdk-21)\\S*")
+        assertThat(dockerfile)
+                .containsPattern("(?m)^FROM \\S*(temurin:21|openjdk-21)\\S*")
                 .containsPattern("(?m)^EXPOSE 8080$")
                 .contains("target/quarkus-app/lib/", "target/quarkus-app/app/", "target/quarkus-app/quarkus/")
                 .containsPattern("(?m)^ENTRYPOINT \\[\"java\", .*quarkus-run\\.jar\"\\]$");
@@ -380,7 +471,8 @@ class DeploymentManifestsTest {
         String dockerfile = Files.readString(PROJECT.resolve("deploy/target-host/Dockerfile"));
         assertThat(dockerfile).contains("rm -f /etc/ssh/ssh_host_*").containsPattern("(?m)^EXPOSE 22$");
         String sshd = Files.readString(PROJECT.resolve("deploy/target-host/sshd_config.d/dispatch.conf"));
-        assertThat(sshd).containsPattern("(?m)^PasswordAuthentication no$")
+        assertThat(sshd)
+                .containsPattern("(?m)^PasswordAuthentication no$")
                 .containsPattern("(?m)^KbdInteractiveAuthentication no$")
                 .containsPattern("(?m)^PermitRootLogin no$")
                 .containsPattern("(?m)^PubkeyAuthentication yes$");
@@ -389,7 +481,8 @@ class DeploymentManifestsTest {
     private static List<Doc> k8s() {
         List<Doc> docs = new ArrayList<>();
         try (Stream<Path> files = Files.list(K8S)) {
-            for (Path file : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
+            for (Path file :
+                    files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
                 if (!file.getFileName().toString().equals("kustomization.yaml")) {
                     loadAll(file).forEach(body -> docs.add(new Doc(file, body)));
                 }
@@ -442,7 +535,8 @@ class DeploymentManifestsTest {
         List<String> ports = new ArrayList<>();
         for (Object rule : list(rules)) {
             for (Object port : list(map(rule).get("ports"))) {
-                ports.add(map(port).getOrDefault("protocol", "TCP") + "/" + map(port).get("port"));
+                ports.add(map(port).getOrDefault("protocol", "TCP") + "/"
+                        + map(port).get("port"));
             }
         }
         return ports;
@@ -460,9 +554,11 @@ class DeploymentManifestsTest {
         Set<String> skipped = Set.of(".git", "target", ".dispatch", "node_modules", ".mvn");
         try (Stream<Path> walk = Files.walk(PROJECT)) {
             return walk.filter(p -> PROJECT.relativize(p).toString().isEmpty()
-                    || !skipped.contains(PROJECT.relativize(p).getName(0).toString()))
+                            || !skipped.contains(
+                                    PROJECT.relativize(p).getName(0).toString()))
                     .filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
-                    .filter(Files::isRegularFile).toList();
+                    .filter(Files::isRegularFile)
+                    .toList();
         }
     }
 

@@ -53,12 +53,17 @@ class EmbeddedRunIT {
         pgPort = freePort();
         kafkaPort = freePortPair();
 
-        ProcessBuilder builder = new ProcessBuilder(project.resolve("bin/dispatch-local").toString(),
-                "--demo-hosts", "3").directory(project.toFile()).redirectErrorStream(true)
+        ProcessBuilder builder = new ProcessBuilder(
+                        project.resolve("bin/dispatch-local").toString(), "--demo-hosts", "3")
+                .directory(project.toFile())
+                .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         Map<String, String> env = builder.environment();
-        env.keySet().removeIf(name -> name.startsWith("DISPATCH_") || name.startsWith("QUARKUS_")
-                || name.startsWith("KAFKA_") || name.startsWith("MP_"));
+        env.keySet()
+                .removeIf(name -> name.startsWith("DISPATCH_")
+                        || name.startsWith("QUARKUS_")
+                        || name.startsWith("KAFKA_")
+                        || name.startsWith("MP_"));
         env.put("DISPATCH_HOME", home.toString());
         env.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
         env.put("QUARKUS_MANAGEMENT_PORT", Integer.toString(freePort()));
@@ -80,8 +85,9 @@ class EmbeddedRunIT {
             return;
         }
         try (Stream<Path> dirs = Files.list(kafka)) {
-            for (Path lib : dirs.filter(d -> d.getFileName().toString().matches("lib-[0-9.]+")
-                    && Files.exists(d.resolve(".complete"))).toList()) {
+            for (Path lib : dirs.filter(d ->
+                            d.getFileName().toString().matches("lib-[0-9.]+") && Files.exists(d.resolve(".complete")))
+                    .toList()) {
                 Path link = Files.createDirectories(home.resolve("kafka")).resolve(lib.getFileName());
                 Files.createSymbolicLink(link, lib.toAbsolutePath());
             }
@@ -102,32 +108,63 @@ class EmbeddedRunIT {
     @Test
     void runsThePrintedJobOnTheDemoHostsAndStopsEverything() throws Exception {
         String banner = Files.readString(log);
-        String curl = banner.lines().filter(l -> l.contains("curl -si -X POST")).findFirst().orElseThrow();
+        String curl = banner.lines()
+                .filter(l -> l.contains("curl -si -X POST"))
+                .findFirst()
+                .orElseThrow();
         String body = curl.substring(curl.indexOf("-d '") + 4, curl.lastIndexOf('\''));
-        String operator = Files.readString(home.resolve("keys/demo-operator.token")).strip();
-        assertThat(banner).contains("http://localhost:" + httpPort + "/q/swagger-ui")
-                .contains(Files.readString(home.resolve("keys/admin.token")).strip()).contains(operator);
+        String operator =
+                Files.readString(home.resolve("keys/demo-operator.token")).strip();
+        assertThat(banner)
+                .contains("http://localhost:" + httpPort + "/q/swagger-ui")
+                .contains(Files.readString(home.resolve("keys/admin.token")).strip())
+                .contains(operator);
 
-        String jobId = given().baseUri(base()).auth().oauth2(operator).contentType(ContentType.JSON).body(body)
-                .post("/api/v1/jobs").then().statusCode(202).extract().path("id");
+        String jobId = given().baseUri(base())
+                .auth()
+                .oauth2(operator)
+                .contentType(ContentType.JSON)
+                .body(body)
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(202)
+                .extract()
+                .path("id");
         JsonPath job = awaitFinished(operator, jobId);
         assertThat(job.getString("state")).isEqualTo("SUCCEEDED");
         assertThat(job.getMap("summary")).containsExactly(Map.entry("SUCCEEDED", 3));
         for (String host : List.of("demo-1", "demo-2", "demo-3")) {
-            assertThat(given().baseUri(base()).auth().oauth2(operator)
-                    .get("/api/v1/jobs/" + jobId + "/runs/" + host + "/output").then().statusCode(200).extract()
-                    .asString()).startsWith("hello from " + host + "\n");
+            assertThat(given().baseUri(base())
+                            .auth()
+                            .oauth2(operator)
+                            .get("/api/v1/jobs/" + jobId + "/runs/" + host + "/output")
+                            .then()
+                            .statusCode(200)
+                            .extract()
+                            .asString())
+                    .startsWith("hello from " + host + "\n");
         }
         String admin = Files.readString(home.resolve("keys/admin.token")).strip();
-        given().baseUri(base()).auth().oauth2(admin).get("/api/v1/jobs/" + jobId).then().statusCode(404);
+        given().baseUri(base())
+                .auth()
+                .oauth2(admin)
+                .get("/api/v1/jobs/" + jobId)
+                .then()
+                .statusCode(404);
 
         launcher.destroy();
-        assertThat(launcher.waitFor(90, TimeUnit.SECONDS)).as("dispatch-local stops within 90 s").isTrue();
-        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(started)
-                .as("service, PostgreSQL and Kafka processes").allSatisfy(p -> assertThat(gone(p))
-                        .as("pid %d %s", p.pid(), p.info().commandLine().orElse("")).isTrue()));
-        assertThat(List.of(httpPort, pgPort, kafkaPort)).allSatisfy(port -> assertThat(listening(port))
-                .as("port %d", port).isFalse());
+        assertThat(launcher.waitFor(90, TimeUnit.SECONDS))
+                .as("dispatch-local stops within 90 s")
+                .isTrue();
+        await().atMost(Duration.ofSeconds(15))
+                .untilAsserted(() -> assertThat(started)
+                        .as("service, PostgreSQL and Kafka processes")
+                        .allSatisfy(p -> assertThat(gone(p))
+                                .as("pid %d %s", p.pid(), p.info().commandLine().orElse(""))
+                                .isTrue()));
+        assertThat(List.of(httpPort, pgPort, kafkaPort))
+                .allSatisfy(
+                        port -> assertThat(listening(port)).as("port %d", port).isFalse());
         assertThat(home.resolve("embedded/pg/postmaster.pid")).doesNotExist();
         assertThat(home.resolve("kafka/kafka.pid")).doesNotExist();
     }
@@ -143,8 +180,8 @@ class EmbeddedRunIT {
                 return;
             }
             if (!launcher.isAlive()) {
-                throw new IllegalStateException("bin/dispatch-local exited with " + launcher.exitValue() + ":\n"
-                        + tail());
+                throw new IllegalStateException(
+                        "bin/dispatch-local exited with " + launcher.exitValue() + ":\n" + tail());
             }
             Thread.sleep(250);
         }
@@ -177,11 +214,19 @@ class EmbeddedRunIT {
 
     private static JsonPath awaitFinished(String token, String jobId) {
         JsonPath[] last = new JsonPath[1];
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            last[0] = given().baseUri(base()).auth().oauth2(token).get("/api/v1/jobs/" + jobId).then()
-                    .statusCode(200).extract().jsonPath();
-            return List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(last[0].getString("state"));
-        });
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    last[0] = given().baseUri(base())
+                            .auth()
+                            .oauth2(token)
+                            .get("/api/v1/jobs/" + jobId)
+                            .then()
+                            .statusCode(200)
+                            .extract()
+                            .jsonPath();
+                    return List.of("SUCCEEDED", "FAILED", "CANCELLED").contains(last[0].getString("state"));
+                });
         return last[0];
     }
 

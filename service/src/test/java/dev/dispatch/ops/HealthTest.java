@@ -48,8 +48,11 @@ class HealthTest {
     void livenessAndStartupDependOnNeitherPostgresNorKafka() {
         for (String probe : List.of("/q/health/live", "/q/health/started")) {
             // kafka-intake is the one exception by design: it reports a dead intake consumer, not the broker's reach
-            // (KafkaIntakeTest holds it UP through a 65 s database outage; the chaos broker-down row through the broker's).
-            assertThat(checkNames(health(probe))).as(probe).filteredOn(name -> !name.equals("kafka-intake"))
+            // (KafkaIntakeTest holds it UP through a 65 s database outage; the chaos broker-down row through the
+            // broker's).
+            assertThat(checkNames(health(probe)))
+                    .as(probe)
+                    .filteredOn(name -> !name.equals("kafka-intake"))
                     .noneMatch(name -> name.matches("(?i).*(database|datasource|postgres|kafka|messaging).*"));
         }
         assertThat(check(health("/q/health/live"), "kafka-intake")).containsEntry("status", "UP");
@@ -66,7 +69,9 @@ class HealthTest {
     @SuppressWarnings("unchecked")
     private static Map<String, Object> check(JsonPath health, String name) {
         List<Map<String, Object>> checks = health.getList("checks");
-        return checks.stream().filter(c -> name.equals(c.get("name"))).findFirst()
+        return checks.stream()
+                .filter(c -> name.equals(c.get("name")))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no check named " + name + " in " + checks));
     }
 }

@@ -25,7 +25,12 @@ class MetricsTest {
     private static final Pattern SAMPLE = Pattern.compile("(?m)^([a-z_]+)\\{([^}]*)} (\\S+)$");
 
     private static String scrape() {
-        return Management.request().get("/q/metrics").then().statusCode(200).extract().asString();
+        return Management.request()
+                .get("/q/metrics")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
     }
 
     /** Sum of the samples of {@code name} whose labels include all of {@code labels}; -1 if there is none. */
@@ -34,8 +39,9 @@ class MetricsTest {
         Matcher m = SAMPLE.matcher(metrics);
         while (m.find()) {
             String found = m.group(2);
-            if (m.group(1).equals(name) && labels.entrySet().stream()
-                    .allMatch(e -> found.contains(e.getKey() + "=\"" + e.getValue() + "\""))) {
+            if (m.group(1).equals(name)
+                    && labels.entrySet().stream()
+                            .allMatch(e -> found.contains(e.getKey() + "=\"" + e.getValue() + "\""))) {
                 sum = Math.max(sum, 0) + Double.parseDouble(m.group(3));
             }
         }
@@ -50,8 +56,8 @@ class MetricsTest {
         List<String> names = hosts.stream().map(OpenSshHosts.Host::name).toList();
 
         String ok = Jobs.submit(tenant, Map.of("kind", "exec", "targets", Map.of("hosts", names), "command", "true"));
-        String failed = Jobs.submit(tenant, Map.of("kind", "exec", "targets", Map.of("hosts", names.subList(0, 1)),
-                "command", "exit 3"));
+        String failed = Jobs.submit(
+                tenant, Map.of("kind", "exec", "targets", Map.of("hosts", names.subList(0, 1)), "command", "exit 3"));
         assertThat(Jobs.awaitFinished(tenant, ok).getString("state")).isEqualTo("SUCCEEDED");
         assertThat(Jobs.awaitFinished(tenant, failed).getString("state")).isEqualTo("FAILED");
 
@@ -67,31 +73,40 @@ class MetricsTest {
                     .isEqualTo(1.0);
             assertThat(value(metrics, "dispatch_host_run_duration_seconds_count", Map.of("state", "SUCCEEDED")))
                     .isGreaterThanOrEqualTo(2.0);
-            assertThat(value(metrics, "dispatch_host_run_duration_seconds_bucket",
-                    Map.of("state", "FAILED", "le", "+Inf"))).isGreaterThanOrEqualTo(1.0);
+            assertThat(value(
+                            metrics,
+                            "dispatch_host_run_duration_seconds_bucket",
+                            Map.of("state", "FAILED", "le", "+Inf")))
+                    .isGreaterThanOrEqualTo(1.0);
             assertThat(value(metrics, "dispatch_ssh_handshake_seconds_count", Map.of("outcome", "success")))
                     .isGreaterThan(0);
             assertThat(metrics).containsPattern("(?m)^dispatch_ssh_pool_sessions(\\{[^}]*})? [0-9.]+$");
-            assertThat(value(metrics, "dispatch_ssh_pool_leases_total", Map.of("result", "miss"))).isGreaterThan(0);
+            assertThat(value(metrics, "dispatch_ssh_pool_leases_total", Map.of("result", "miss")))
+                    .isGreaterThan(0);
         });
     }
 
     @Test
     void countsDeadLetteredIntakeMessagesByType() throws Exception {
         String key = "metrics-" + UUID.randomUUID();
-        double before = Math.max(0, value(scrape(), "dispatch_intake_dead_letters_total",
-                Map.of("type", "unauthorized")));
+        double before =
+                Math.max(0, value(scrape(), "dispatch_intake_dead_letters_total", Map.of("type", "unauthorized")));
 
         try (KafkaCompanion kafka = new KafkaCompanion(Tenants.kafkaBootstrap())) {
             ConsumerTask<String, String> dlq = kafka.consumeStrings().fromTopics("dispatch.job-requests.dlq.v1");
-            kafka.produceStrings().fromRecords(new ProducerRecord<>("dispatch.job-requests.v1", key,
-                    "{\"kind\":\"exec\",\"targets\":{\"hosts\":[\"x\"]},\"command\":\"true\"}")).awaitCompletion();
+            kafka.produceStrings()
+                    .fromRecords(new ProducerRecord<>(
+                            "dispatch.job-requests.v1",
+                            key,
+                            "{\"kind\":\"exec\",\"targets\":{\"hosts\":[\"x\"]},\"command\":\"true\"}"))
+                    .awaitCompletion();
             await().atMost(Duration.ofSeconds(30))
                     .until(() -> dlq.getRecords().stream().anyMatch(r -> key.equals(r.key())));
         }
 
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(value(scrape(),
-                "dispatch_intake_dead_letters_total", Map.of("type", "unauthorized")))
-                .isGreaterThanOrEqualTo(before + 1));
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(
+                                value(scrape(), "dispatch_intake_dead_letters_total", Map.of("type", "unauthorized")))
+                        .isGreaterThanOrEqualTo(before + 1));
     }
 }

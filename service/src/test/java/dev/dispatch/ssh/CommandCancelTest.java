@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CommandCancelTest {
     @TempDir
     static Path work;
+
     private static OpenSshHosts fleet;
     private static SshSessionPool pool;
     private static CommandRunner runner;
@@ -38,8 +39,16 @@ class CommandCancelTest {
         TestSshConfig config = TestSshConfig.defaults();
         pool = new SshSessionPool(config, new SimpleMeterRegistry());
         runner = new CommandRunner(pool, config);
-        target = new SshTarget("t-cancel", host.name(), host.address(), host.port(), fleet.user(),
-                fleet.userPrivateKey(), null, List.of(host.hostKeyLine()), List.of());
+        target = new SshTarget(
+                "t-cancel",
+                host.name(),
+                host.address(),
+                host.port(),
+                fleet.user(),
+                fleet.userPrivateKey(),
+                null,
+                List.of(host.hostKeyLine()),
+                List.of());
         assertThat(runner.ping(target).outcome()).isEqualTo(SshOutcome.SUCCEEDED);
     }
 
@@ -61,7 +70,8 @@ class CommandCancelTest {
     private static Optional<ProcessHandle> find(String commandLine) {
         return ProcessHandle.allProcesses()
                 .filter(p -> p.info().command().map(c -> c.endsWith("/sleep")).orElse(false))
-                .filter(p -> p.info().commandLine().map(c -> c.endsWith(commandLine)).orElse(false))
+                .filter(p ->
+                        p.info().commandLine().map(c -> c.endsWith(commandLine)).orElse(false))
                 .findFirst();
     }
 
@@ -88,35 +98,41 @@ class CommandCancelTest {
     private static void expectTreeGone(String what, ExecResult result, String marker, long since)
             throws InterruptedException {
         List<ProcessHandle> left = remoteTree(marker);
-        while (!left.isEmpty() && System.nanoTime() - since < Duration.ofSeconds(3).toNanos()) {
+        while (!left.isEmpty()
+                && System.nanoTime() - since < Duration.ofSeconds(3).toNanos()) {
             Thread.sleep(10);
             left = remoteTree(marker);
         }
-        System.out.printf("CommandCancelTest: %s as %s -> %s; remote tree %s after %d ms; error: %s%n", what,
-                fleet.user(), result.outcome(), left.isEmpty() ? "gone" : left.size() + " processes still alive",
-                Duration.ofNanos(System.nanoTime() - since).toMillis(), result.error());
+        System.out.printf(
+                "CommandCancelTest: %s as %s -> %s; remote tree %s after %d ms; error: %s%n",
+                what,
+                fleet.user(),
+                result.outcome(),
+                left.isEmpty() ? "gone" : left.size() + " processes still alive",
+                Duration.ofNanos(System.nanoTime() - since).toMillis(),
+                result.error());
         try {
-            assertThat(left).as("processes of the remote tree left 3 s after the %s", what).isEmpty();
+            assertThat(left)
+                    .as("processes of the remote tree left 3 s after the %s", what)
+                    .isEmpty();
         } finally {
             left.forEach(ProcessHandle::destroyForcibly);
         }
     }
 
-    private record Cancelled(ExecResult result, boolean interruptKept, Duration latency) {
-    }
+    private record Cancelled(ExecResult result, boolean interruptKept, Duration latency) {}
 
     private static Cancelled cancelWhileRunning(String command, String sleep) throws InterruptedException {
         return cancelWhileRunning(command, sleep, sleep, 1, new CollectingSink());
     }
 
     /** Runs {@code command}, waits for {@code count} processes running {@code sleep}, interrupts, checks the tree. */
-    private static Cancelled cancelWhileRunning(String command, String sleep, String marker, int count,
-            CollectingSink out) throws InterruptedException {
+    private static Cancelled cancelWhileRunning(
+            String command, String sleep, String marker, int count, CollectingSink out) throws InterruptedException {
         AtomicReference<ExecResult> result = new AtomicReference<>();
         AtomicReference<Boolean> interruptKept = new AtomicReference<>();
         Thread run = Thread.ofVirtual().start(() -> {
-            result.set(runner.exec(target, new ExecSpec(command, new byte[0], Map.of(), Duration.ofSeconds(30)),
-                    out));
+            result.set(runner.exec(target, new ExecSpec(command, new byte[0], Map.of(), Duration.ofSeconds(30)), out));
             interruptKept.set(Thread.currentThread().isInterrupted());
         });
         awaitSleeps(sleep, count);
@@ -125,8 +141,9 @@ class CommandCancelTest {
         run.join(Duration.ofSeconds(40));
         Duration latency = Duration.ofNanos(System.nanoTime() - t0);
         assertThat(result.get()).as("exec returned").isNotNull();
-        System.out.printf("CommandCancelTest: cancel of '%s' returned %s after %d ms%n", command,
-                result.get().outcome(), latency.toMillis());
+        System.out.printf(
+                "CommandCancelTest: cancel of '%s' returned %s after %d ms%n",
+                command, result.get().outcome(), latency.toMillis());
         expectTreeGone("cancel", result.get(), marker, t0);
         return new Cancelled(result.get(), Boolean.TRUE.equals(interruptKept.get()), latency);
     }
@@ -135,8 +152,10 @@ class CommandCancelTest {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (System.nanoTime() < deadline) {
             long n = ProcessHandle.allProcesses()
-                    .filter(p -> p.info().command().map(c -> c.endsWith("/sleep")).orElse(false))
-                    .filter(p -> p.info().commandLine().map(c -> c.endsWith(sleep)).orElse(false))
+                    .filter(p ->
+                            p.info().command().map(c -> c.endsWith("/sleep")).orElse(false))
+                    .filter(p ->
+                            p.info().commandLine().map(c -> c.endsWith(sleep)).orElse(false))
                     .count();
             if (n == count) {
                 return;
@@ -152,11 +171,17 @@ class CommandCancelTest {
 
         Cancelled cancelled = cancelWhileRunning(sleep, sleep);
 
-        assertThat(cancelled.result().outcome()).as(cancelled.result().toString()).isEqualTo(SshOutcome.CANCELLED);
+        assertThat(cancelled.result().outcome())
+                .as(cancelled.result().toString())
+                .isEqualTo(SshOutcome.CANCELLED);
         assertThat(cancelled.latency()).isLessThan(Duration.ofMillis(1200));
         assertThat(cancelled.interruptKept()).isTrue();
-        assertThat(runner.exec(target, new ExecSpec("echo still usable", new byte[0], Map.of(),
-                Duration.ofSeconds(10)), OutputSink.DISCARD).outcome()).isEqualTo(SshOutcome.SUCCEEDED);
+        assertThat(runner.exec(
+                                target,
+                                new ExecSpec("echo still usable", new byte[0], Map.of(), Duration.ofSeconds(10)),
+                                OutputSink.DISCARD)
+                        .outcome())
+                .isEqualTo(SshOutcome.SUCCEEDED);
     }
 
     @Test
@@ -183,8 +208,8 @@ class CommandCancelTest {
         });
         long t0 = System.nanoTime();
 
-        ExecResult result = runner.exec(target, new ExecSpec("echo started; " + sleep, new byte[0], Map.of(),
-                Duration.ofSeconds(1)), out);
+        ExecResult result = runner.exec(
+                target, new ExecSpec("echo started; " + sleep, new byte[0], Map.of(), Duration.ofSeconds(1)), out);
 
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
         watcher.join();
@@ -204,7 +229,9 @@ class CommandCancelTest {
 
         Cancelled cancelled = cancelWhileRunning(tree, sleep, sleep, 2, out);
 
-        assertThat(cancelled.result().outcome()).as(cancelled.result().toString()).isEqualTo(SshOutcome.CANCELLED);
+        assertThat(cancelled.result().outcome())
+                .as(cancelled.result().toString())
+                .isEqualTo(SshOutcome.CANCELLED);
         assertThat(cancelled.result().error()).contains("process group");
         assertThat(out.stdout()).isEqualTo("out\n");
         assertThat(out.stderr()).isEqualTo("err\n");
@@ -217,8 +244,7 @@ class CommandCancelTest {
         String tree = "echo out; echo err >&2; sh -c '" + sleep + " & " + sleep + "; wait'";
         long t0 = System.nanoTime();
 
-        ExecResult result = runner.exec(target, new ExecSpec(tree, new byte[0], Map.of(), Duration.ofSeconds(2)),
-                out);
+        ExecResult result = runner.exec(target, new ExecSpec(tree, new byte[0], Map.of(), Duration.ofSeconds(2)), out);
 
         assertThat(result.outcome()).as(result.toString()).isEqualTo(SshOutcome.TIMED_OUT);
         assertThat(out.stdout()).isEqualTo("out\n");
@@ -229,16 +255,24 @@ class CommandCancelTest {
     @Test
     void wrappedCommandKeepsStdinEnvExitCodeSignalAndQuoting() {
         CollectingSink out = new CollectingSink();
-        ExecResult result = runner.exec(target, new ExecSpec("read line; printf '%s|%s|%s\\n' \"$line\" \"$DISPATCH_X\""
-                + " 'it'\\''s'; echo oops >&2; exit 7", "hello\n".getBytes(StandardCharsets.UTF_8),
-                Map.of("DISPATCH_X", "v a'l"), Duration.ofSeconds(10)), out);
+        ExecResult result = runner.exec(
+                target,
+                new ExecSpec(
+                        "read line; printf '%s|%s|%s\\n' \"$line\" \"$DISPATCH_X\""
+                                + " 'it'\\''s'; echo oops >&2; exit 7",
+                        "hello\n".getBytes(StandardCharsets.UTF_8),
+                        Map.of("DISPATCH_X", "v a'l"),
+                        Duration.ofSeconds(10)),
+                out);
 
         assertThat(result.exitCode()).as(result.toString()).isEqualTo(7);
         assertThat(out.stdout()).isEqualTo("hello|v a'l|it's\n");
         assertThat(out.stderr()).isEqualTo("oops\n");
 
-        ExecResult killed = runner.exec(target, new ExecSpec("kill -s KILL $$", new byte[0], Map.of(),
-                Duration.ofSeconds(10)), new CollectingSink());
+        ExecResult killed = runner.exec(
+                target,
+                new ExecSpec("kill -s KILL $$", new byte[0], Map.of(), Duration.ofSeconds(10)),
+                new CollectingSink());
         assertThat(killed.exitSignal()).as(killed.toString()).isEqualTo("KILL");
     }
 }

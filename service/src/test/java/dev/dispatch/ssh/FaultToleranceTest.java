@@ -36,6 +36,7 @@ class FaultToleranceTest {
 
     @TempDir
     static Path sftpRoot;
+
     private static FaultySshServer server;
 
     private SshSessionPool pool;
@@ -66,8 +67,16 @@ class FaultToleranceTest {
     }
 
     private static SshTarget target(int port) {
-        return new SshTarget("t-faults", "faulty", "127.0.0.1", port, "dispatch", server.userPrivateKey(), null,
-                List.of(server.hostKeyLine()), List.of());
+        return new SshTarget(
+                "t-faults",
+                "faulty",
+                "127.0.0.1",
+                port,
+                "dispatch",
+                server.userPrivateKey(),
+                null,
+                List.of(server.hostKeyLine()),
+                List.of());
     }
 
     private ExecResult exec(String command, Duration timeout, OutputSink sink) {
@@ -98,8 +107,10 @@ class FaultToleranceTest {
         try (FaultySshServer.Tarpit tarpit = FaultySshServer.tarpit(banner)) {
             long t0 = System.nanoTime();
 
-            ExecResult result = runner.exec(target(tarpit.port()),
-                    new ExecSpec("echo never", new byte[0], Map.of(), Duration.ofMinutes(1)), OutputSink.DISCARD);
+            ExecResult result = runner.exec(
+                    target(tarpit.port()),
+                    new ExecSpec("echo never", new byte[0], Map.of(), Duration.ofMinutes(1)),
+                    OutputSink.DISCARD);
 
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
             assertThat(result.outcome()).as(result.toString()).isEqualTo(SshOutcome.UNREACHABLE);
@@ -115,8 +126,10 @@ class FaultToleranceTest {
             AtomicReference<ExecResult> result = new AtomicReference<>();
             AtomicReference<Boolean> interruptKept = new AtomicReference<>();
             Thread run = Thread.ofVirtual().start(() -> {
-                result.set(runner.exec(target(tarpit.port()),
-                        new ExecSpec("echo never", new byte[0], Map.of(), Duration.ofMinutes(1)), OutputSink.DISCARD));
+                result.set(runner.exec(
+                        target(tarpit.port()),
+                        new ExecSpec("echo never", new byte[0], Map.of(), Duration.ofMinutes(1)),
+                        OutputSink.DISCARD));
                 interruptKept.set(Thread.currentThread().isInterrupted());
             });
             long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
@@ -146,12 +159,14 @@ class FaultToleranceTest {
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
         assertThat(result.outcome()).as(result.toString()).isEqualTo(SshOutcome.TIMED_OUT);
         assertThat(result.error()).contains("PT1S").contains("SIGTERM, then SIGKILL");
-        assertThat(server.signalsReceived().subList(signals, server.signalsReceived().size()))
+        assertThat(server.signalsReceived()
+                        .subList(signals, server.signalsReceived().size()))
                 .containsExactly("TERM", "KILL");
         assertThat(out.stdout()).isEqualTo("partial output");
         assertThat(out.ended()).isEqualTo(2);
         assertThat(took).isLessThan(Duration.ofSeconds(4));
-        assertThat(exec("echo after", Duration.ofSeconds(10), OutputSink.DISCARD).outcome())
+        assertThat(exec("echo after", Duration.ofSeconds(10), OutputSink.DISCARD)
+                        .outcome())
                 .isEqualTo(SshOutcome.SUCCEEDED);
     }
 
@@ -174,7 +189,9 @@ class FaultToleranceTest {
         assertThat(result.get().outcome()).as(String.valueOf(result.get())).isEqualTo(SshOutcome.CANCELLED);
         assertThat(result.get().error()).contains("ended on SIGTERM");
         assertThat(took).isLessThan(Duration.ofMillis(500));
-        assertThat(server.signalsReceived().subList(signals, server.signalsReceived().size())).containsExactly("TERM");
+        assertThat(server.signalsReceived()
+                        .subList(signals, server.signalsReceived().size()))
+                .containsExactly("TERM");
         System.out.printf("FaultToleranceTest: cancel with a signal-honouring server took %d ms%n", took.toMillis());
     }
 
@@ -214,15 +231,25 @@ class FaultToleranceTest {
         assertThat(sink.count.get()).isEqualTo(total);
         assertThat(server.bytesSent() - sentBefore).isEqualTo(total);
         long aheadWhileBlocked = sink.sentAtEndOfBlock - sentBefore - sink.deliveredAtBlock;
-        assertThat(aheadWhileBlocked).as("bytes the server got ahead of a blocked sink").isLessThan(8 * MIB);
-        assertThat(sink.sentAtEndOfBlock - sink.sentMidBlock).as("bytes sent in the last second of the block")
+        assertThat(aheadWhileBlocked)
+                .as("bytes the server got ahead of a blocked sink")
+                .isLessThan(8 * MIB);
+        assertThat(sink.sentAtEndOfBlock - sink.sentMidBlock)
+                .as("bytes sent in the last second of the block")
                 .isLessThanOrEqualTo(64 * 1024);
-        assertThat(sink.heapWhileBlocked).as("live heap growth while the sink was blocked").isLessThan(32 * MIB);
+        assertThat(sink.heapWhileBlocked)
+                .as("live heap growth while the sink was blocked")
+                .isLessThan(32 * MIB);
         assertThat(retained).as("heap retained after the run").isLessThan(16 * MIB);
-        System.out.printf("FaultToleranceTest: 100 MiB through exec at %.1f MiB/s (excluding %.1f s blocked);"
+        System.out.printf(
+                "FaultToleranceTest: 100 MiB through exec at %.1f MiB/s (excluding %.1f s blocked);"
                         + " server ahead of blocked sink by %d KiB; live heap while blocked %+d KiB;"
-                        + " retained %+d KiB%n", 100 / seconds, sink.blockedSeconds, aheadWhileBlocked / 1024,
-                sink.heapWhileBlocked / 1024, retained / 1024);
+                        + " retained %+d KiB%n",
+                100 / seconds,
+                sink.blockedSeconds,
+                aheadWhileBlocked / 1024,
+                sink.heapWhileBlocked / 1024,
+                retained / 1024);
     }
 
     @Test
@@ -254,7 +281,8 @@ class FaultToleranceTest {
         assertThat(result.outcome()).as(result.toString()).isEqualTo(SshOutcome.SUCCEEDED);
         assertThat(out.stdout()).isEqualTo("two\n");
         assertThat(server.sessionsOpened()).isEqualTo(sessions + 1);
-        assertThat(exec("echo three", Duration.ofSeconds(10), OutputSink.DISCARD).outcome())
+        assertThat(exec("echo three", Duration.ofSeconds(10), OutputSink.DISCARD)
+                        .outcome())
                 .isEqualTo(SshOutcome.SUCCEEDED);
         assertThat(server.sessionsOpened()).isEqualTo(sessions + 1);
     }
@@ -266,10 +294,20 @@ class FaultToleranceTest {
         Files.writeString(file, "same\n");
         FileTime past = FileTime.from(Instant.parse("2020-01-01T00:00:00Z"));
         Files.setLastModifiedTime(file, past);
-        FileSpec same = new FileSpec("/app.conf", FileContent.of("same\n".getBytes(StandardCharsets.UTF_8)), null,
-                null, true, Duration.ofSeconds(20));
-        FileSpec different = new FileSpec("/app.conf", FileContent.of("new\n".getBytes(StandardCharsets.UTF_8)),
-                null, "0644", true, Duration.ofSeconds(20));
+        FileSpec same = new FileSpec(
+                "/app.conf",
+                FileContent.of("same\n".getBytes(StandardCharsets.UTF_8)),
+                null,
+                null,
+                true,
+                Duration.ofSeconds(20));
+        FileSpec different = new FileSpec(
+                "/app.conf",
+                FileContent.of("new\n".getBytes(StandardCharsets.UTF_8)),
+                null,
+                "0644",
+                true,
+                Duration.ofSeconds(20));
         try {
             FileResult unchanged = files.update(target(server.port()), same);
             assertThat(unchanged.outcome()).as(unchanged.toString()).isEqualTo(SshOutcome.SUCCEEDED);
@@ -282,7 +320,9 @@ class FaultToleranceTest {
             assertThat(Files.readString(file)).isEqualTo("new\n");
             try (var s = Files.list(sftpRoot)) {
                 assertThat(s.map(p -> p.getFileName().toString()).sorted().toList())
-                        .hasSize(2).contains("app.conf").anyMatch(n -> n.matches("app\\.conf\\.\\d{8}T\\d{6}Z\\.bak"));
+                        .hasSize(2)
+                        .contains("app.conf")
+                        .anyMatch(n -> n.matches("app\\.conf\\.\\d{8}T\\d{6}Z\\.bak"));
             }
         } finally {
             files.stop();
@@ -327,8 +367,7 @@ class FaultToleranceTest {
         }
 
         @Override
-        public void end(Stream stream) {
-        }
+        public void end(Stream stream) {}
     }
 
     /**
@@ -341,14 +380,14 @@ class FaultToleranceTest {
         @TempDir
         Path work;
 
-        private static SshTarget target(String host, String address, int port, String user, String key,
-                String hostKey) {
+        private static SshTarget target(
+                String host, String address, int port, String user, String key, String hostKey) {
             return new SshTarget("t-shared", host, address, port, user, key, null, List.of(hostKey), List.of());
         }
 
         private static SshTarget faulty(FaultySshServer server) {
-            return target("faulty", "127.0.0.1", server.port(), "dispatch", server.userPrivateKey(),
-                    server.hostKeyLine());
+            return target(
+                    "faulty", "127.0.0.1", server.port(), "dispatch", server.userPrivateKey(), server.hostKeyLine());
         }
 
         @Test
@@ -357,8 +396,13 @@ class FaultToleranceTest {
             SshSessionPool pool = new SshSessionPool(config, new SimpleMeterRegistry());
             try (OpenSshHosts fleet = OpenSshHosts.start(1, work, "MaxSessions 2")) {
                 OpenSshHosts.Host host = fleet.hosts().get(0);
-                SshTarget target = target(host.name(), host.address(), host.port(), fleet.user(),
-                        fleet.userPrivateKey(), host.hostKeyLine());
+                SshTarget target = target(
+                        host.name(),
+                        host.address(),
+                        host.port(),
+                        fleet.user(),
+                        fleet.userPrivateKey(),
+                        host.hostKeyLine());
                 CommandRunner runner = new CommandRunner(pool, config);
                 assertThat(runner.ping(target).outcome()).isEqualTo(SshOutcome.SUCCEEDED);
                 List<CompletableFuture<String>> runs = new ArrayList<>();
@@ -366,8 +410,10 @@ class FaultToleranceTest {
                     CompletableFuture<String> run = new CompletableFuture<>();
                     Thread.ofVirtual().start(() -> {
                         CollectingSink out = new CollectingSink();
-                        ExecResult result = runner.exec(target, new ExecSpec("sleep 2; echo ok", new byte[0], Map.of(),
-                                Duration.ofSeconds(30)), out);
+                        ExecResult result = runner.exec(
+                                target,
+                                new ExecSpec("sleep 2; echo ok", new byte[0], Map.of(), Duration.ofSeconds(30)),
+                                out);
                         run.complete(result.outcome() + " " + out.stdout().strip() + " " + result.error());
                     });
                     runs.add(run);
@@ -377,8 +423,9 @@ class FaultToleranceTest {
                     results.add(run.get());
                 }
 
-                assertThat(results).containsExactly("SUCCEEDED ok null", "SUCCEEDED ok null", "SUCCEEDED ok null",
-                        "SUCCEEDED ok null");
+                assertThat(results)
+                        .containsExactly(
+                                "SUCCEEDED ok null", "SUCCEEDED ok null", "SUCCEEDED ok null", "SUCCEEDED ok null");
                 assertThat(pool.openSessions()).isEqualTo(1);
             } finally {
                 pool.stop();
@@ -395,15 +442,18 @@ class FaultToleranceTest {
                 SshTarget target = faulty(server);
                 CompletableFuture<ExecResult> exec = new CompletableFuture<>();
                 CollectingSink out = new CollectingSink();
-                Thread.ofVirtual().start(() -> exec.complete(runner.exec(target, new ExecSpec("sleep 1500", new byte[0],
-                        Map.of(), Duration.ofSeconds(20)), out)));
+                Thread.ofVirtual()
+                        .start(() -> exec.complete(runner.exec(
+                                target,
+                                new ExecSpec("sleep 1500", new byte[0], Map.of(), Duration.ofSeconds(20)),
+                                out)));
                 long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
                 while (server.runningCommands() == 0 && System.nanoTime() < deadline) {
                     Thread.sleep(10);
                 }
 
-                FileResult fetch = files.fetch(target, "/etc/hostname", new ByteArrayOutputStream(),
-                        Duration.ofSeconds(10));
+                FileResult fetch =
+                        files.fetch(target, "/etc/hostname", new ByteArrayOutputStream(), Duration.ofSeconds(10));
 
                 assertThat(fetch.outcome()).as(fetch.toString()).isEqualTo(SshOutcome.FAILED);
                 assertThat(fetch.result().error()).startsWith("cannot start SFTP");
@@ -429,8 +479,13 @@ class FaultToleranceTest {
                 server.hidePosixRename();
                 server.refuseRenamesFrom(".tmp");
                 SshTarget target = faulty(server);
-                FileSpec spec = new FileSpec("/app.conf", FileContent.of("new\n".getBytes(StandardCharsets.UTF_8)),
-                        null, null, false, Duration.ofSeconds(20));
+                FileSpec spec = new FileSpec(
+                        "/app.conf",
+                        FileContent.of("new\n".getBytes(StandardCharsets.UTF_8)),
+                        null,
+                        null,
+                        false,
+                        Duration.ofSeconds(20));
 
                 FileResult refused = files.upload(target, spec);
 
@@ -493,9 +548,12 @@ class FaultToleranceTest {
                 while (server.liveSessionCount() > 0 && System.nanoTime() < deadline) {
                     Thread.sleep(10);
                 }
-                System.out.printf("FaultToleranceTest: %d sessions opened, %d left open on the server%n",
+                System.out.printf(
+                        "FaultToleranceTest: %d sessions opened, %d left open on the server%n",
                         server.sessionsOpened(), server.liveSessionCount());
-                assertThat(server.liveSessionCount()).as("sessions nobody closes").isZero();
+                assertThat(server.liveSessionCount())
+                        .as("sessions nobody closes")
+                        .isZero();
             } finally {
                 pool.stop();
             }

@@ -34,6 +34,7 @@ class FileTransferTest {
 
     @TempDir
     static Path work;
+
     private static OpenSshHosts fleet;
     private static SshSessionPool pool;
     private static FileTransfer files;
@@ -49,8 +50,16 @@ class FileTransferTest {
         TestSshConfig config = TestSshConfig.defaults();
         pool = new SshSessionPool(config, new SimpleMeterRegistry());
         files = new FileTransfer(pool, new CommandRunner(pool, config), config);
-        target = new SshTarget("t-files", host.name(), host.address(), host.port(), fleet.user(),
-                fleet.userPrivateKey(), null, List.of(host.hostKeyLine()), List.of());
+        target = new SshTarget(
+                "t-files",
+                host.name(),
+                host.address(),
+                host.port(),
+                fleet.user(),
+                fleet.userPrivateKey(),
+                null,
+                List.of(host.hostKeyLine()),
+                List.of());
     }
 
     @AfterAll
@@ -72,8 +81,8 @@ class FileTransferTest {
     }
 
     private static FileSpec spec(Path path, String content, String mode, boolean backup) {
-        return new FileSpec(path.toString(), FileContent.of(content.getBytes(StandardCharsets.UTF_8)), null, mode,
-                backup, TIMEOUT);
+        return new FileSpec(
+                path.toString(), FileContent.of(content.getBytes(StandardCharsets.UTF_8)), null, mode, backup, TIMEOUT);
     }
 
     private List<Path> siblings() throws IOException {
@@ -84,8 +93,10 @@ class FileTransferTest {
 
     private List<Path> backups(Path file) throws IOException {
         String prefix = file.getFileName() + ".";
-        return siblings().stream().filter(p -> p.getFileName().toString().startsWith(prefix)
-                && p.getFileName().toString().endsWith(".bak")).toList();
+        return siblings().stream()
+                .filter(p -> p.getFileName().toString().startsWith(prefix)
+                        && p.getFileName().toString().endsWith(".bak"))
+                .toList();
     }
 
     @Test
@@ -98,7 +109,8 @@ class FileTransferTest {
         assertThat(result.changed()).isTrue();
         assertThat(result.bytes()).isEqualTo(11);
         assertThat(Files.readString(file)).isEqualTo("listen 80;\n");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-r-----");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                .isEqualTo("rw-r-----");
         assertThat(siblings()).containsExactly(file);
     }
 
@@ -112,7 +124,8 @@ class FileTransferTest {
 
         assertThat(result.outcome()).as(result.toString()).isEqualTo(SshOutcome.SUCCEEDED);
         assertThat(Files.readString(file)).isEqualTo("new\n");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                .isEqualTo("rw-------");
         List<Path> backups = backups(file);
         assertThat(backups).hasSize(1);
         assertThat(backups.get(0).getFileName().toString()).matches("app\\.conf\\.\\d{8}T\\d{6}Z\\.bak");
@@ -157,8 +170,10 @@ class FileTransferTest {
         Path file = dir.resolve("app.conf");
         Files.writeString(file, "a\n");
 
-        assertThat(files.update(target, spec(file, "b\n", null, true)).changed()).isTrue();
-        assertThat(files.update(target, spec(file, "c\n", null, true)).changed()).isTrue();
+        assertThat(files.update(target, spec(file, "b\n", null, true)).changed())
+                .isTrue();
+        assertThat(files.update(target, spec(file, "c\n", null, true)).changed())
+                .isTrue();
 
         assertThat(backups(file)).extracting(Files::readString).containsExactlyInAnyOrder("a\n", "b\n");
         assertThat(Files.readString(file)).isEqualTo("c\n");
@@ -195,8 +210,13 @@ class FileTransferTest {
     void updateRejectsContentThatDoesNotMatchItsDeclaredHash() throws IOException {
         Path file = dir.resolve("app.conf");
         Files.writeString(file, "old\n");
-        FileSpec lying = new FileSpec(file.toString(), FileContent.of("new\n".getBytes(StandardCharsets.UTF_8)),
-                "0".repeat(64), null, false, TIMEOUT);
+        FileSpec lying = new FileSpec(
+                file.toString(),
+                FileContent.of("new\n".getBytes(StandardCharsets.UTF_8)),
+                "0".repeat(64),
+                null,
+                false,
+                TIMEOUT);
 
         FileResult result = files.update(target, lying);
 
@@ -237,8 +257,8 @@ class FileTransferTest {
 
     @Test
     void fetchOfAMissingFileFails() {
-        FileResult result = files.fetch(target, dir.resolve("nope").toString(), OutputStream.nullOutputStream(),
-                TIMEOUT);
+        FileResult result =
+                files.fetch(target, dir.resolve("nope").toString(), OutputStream.nullOutputStream(), TIMEOUT);
 
         assertThat(result.outcome()).isEqualTo(SshOutcome.FAILED);
         assertThat(result.result().error()).contains("no such file");
@@ -266,7 +286,9 @@ class FileTransferTest {
         assertThat(result.outcome()).as(result.toString()).isEqualTo(SshOutcome.SUCCEEDED);
         assertThat(result.changed()).isTrue();
         assertThat(Files.exists(file)).isFalse();
-        assertThat(backups(file)).singleElement().satisfies(p -> assertThat(Files.readString(p)).isEqualTo("keep me\n"));
+        assertThat(backups(file))
+                .singleElement()
+                .satisfies(p -> assertThat(Files.readString(p)).isEqualTo("keep me\n"));
     }
 
     @Test
@@ -318,7 +340,8 @@ class FileTransferTest {
         assertThat(up.outcome()).as(up.toString()).isEqualTo(SshOutcome.SUCCEEDED);
         assertThat(up.bytes()).isEqualTo(size);
         assertThat(Files.size(file)).isEqualTo(size);
-        assertThat(remoteSizeAt40MiB.get()).as("remote temp file size when 40 MiB had been produced")
+        assertThat(remoteSizeAt40MiB.get())
+                .as("remote temp file size when 40 MiB had been produced")
                 .isGreaterThan(20 * MIB);
 
         HashingCounter fetched = new HashingCounter();
@@ -334,7 +357,8 @@ class FileTransferTest {
         assertThat(HexFormat.of().formatHex(fetched.digest.digest()))
                 .isEqualTo(HexFormat.of().formatHex(sent.digest()));
         assertThat(after - before).as("heap retained").isLessThan(16 * MIB);
-        System.out.printf("FileTransferTest: 50 MiB upload %.1f MiB/s, fetch %.1f MiB/s, retained heap %+d KiB%n",
+        System.out.printf(
+                "FileTransferTest: 50 MiB upload %.1f MiB/s, fetch %.1f MiB/s, retained heap %+d KiB%n",
                 50 / (uploadNanos / 1e9), 50 / (fetchNanos / 1e9), (after - before) / 1024);
     }
 
@@ -342,13 +366,15 @@ class FileTransferTest {
     void uploadPastItsTimeoutEndsTimedOutAndLeavesNoTemporaryFile() throws Exception {
         Path file = dir.resolve("slow.bin");
         Files.writeString(file, "previous\n");
-        assertThat(new CommandRunner(pool, TestSshConfig.defaults()).ping(target).outcome())
+        assertThat(new CommandRunner(pool, TestSshConfig.defaults())
+                        .ping(target)
+                        .outcome())
                 .isEqualTo(SshOutcome.SUCCEEDED);
-        FileContent endless = () -> new GeneratedStream(Long.MAX_VALUE, 3, null, produced -> { });
+        FileContent endless = () -> new GeneratedStream(Long.MAX_VALUE, 3, null, produced -> {});
 
         long t0 = System.nanoTime();
-        FileResult result = files.upload(target, new FileSpec(file.toString(), endless, null, null, true,
-                Duration.ofMillis(500)));
+        FileResult result =
+                files.upload(target, new FileSpec(file.toString(), endless, null, null, true, Duration.ofMillis(500)));
         long took = System.nanoTime() - t0;
 
         assertThat(result.outcome()).as(result.toString()).isEqualTo(SshOutcome.TIMED_OUT);
@@ -387,9 +413,11 @@ class FileTransferTest {
     void parsesSha256sumOutput() {
         String hex = "ab".repeat(32);
         assertThat(FileTransfer.parseSha256sum(hex + "  /etc/app.conf\n")).isEqualTo(hex);
-        assertThat(FileTransfer.parseSha256sum("\\" + hex + "  /etc/new\\nline\n")).isEqualTo(hex);
+        assertThat(FileTransfer.parseSha256sum("\\" + hex + "  /etc/new\\nline\n"))
+                .isEqualTo(hex);
         assertThat(FileTransfer.parseSha256sum(hex.toUpperCase() + "  x")).isEqualTo(hex);
-        assertThat(FileTransfer.parseSha256sum("sha256sum: x: No such file or directory")).isNull();
+        assertThat(FileTransfer.parseSha256sum("sha256sum: x: No such file or directory"))
+                .isNull();
         assertThat(FileTransfer.parseSha256sum("")).isNull();
         assertThat(FileTransfer.parseSha256sum(hex + "x  y")).isNull();
     }
@@ -402,13 +430,16 @@ class FileTransferTest {
 
     private long tempFileSize() {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".tmp")).mapToLong(p -> {
-                try {
-                    return Files.size(p);
-                } catch (IOException e) {
-                    return 0;
-                }
-            }).max().orElse(0);
+            return s.filter(p -> p.getFileName().toString().endsWith(".tmp"))
+                    .mapToLong(p -> {
+                        try {
+                            return Files.size(p);
+                        } catch (IOException e) {
+                            return 0;
+                        }
+                    })
+                    .max()
+                    .orElse(0);
         } catch (IOException e) {
             return 0;
         }

@@ -17,11 +17,14 @@ class LogContextFreeThreadsTest {
         try {
             CompletableFuture<Map<String, Object>> seen = new CompletableFuture<>();
             CompletableFuture<Map<String, Object>> inherited = new CompletableFuture<>();
-            new LogContextFreeThreads("test").newThread(() -> seen.complete(Map.copyOf(MDC.getMap()))).start();
+            new LogContextFreeThreads("test")
+                    .newThread(() -> seen.complete(Map.copyOf(MDC.getMap())))
+                    .start();
             new Thread(() -> inherited.complete(Map.copyOf(MDC.getMap()))).start();
 
             assertThat(seen.get(5, TimeUnit.SECONDS)).isEmpty();
-            assertThat(inherited.get(5, TimeUnit.SECONDS)).as("a plain thread inherits the MDC, hence the factory")
+            assertThat(inherited.get(5, TimeUnit.SECONDS))
+                    .as("a plain thread inherits the MDC, hence the factory")
                     .containsEntry("jobId", "job-of-the-creating-thread");
         } finally {
             MDC.clear();

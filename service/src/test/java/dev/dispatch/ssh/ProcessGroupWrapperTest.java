@@ -10,8 +10,7 @@ import org.junit.jupiter.api.Test;
 /** The stderr filter takes exactly the process group marker off, however reads split it, and nothing else. */
 class ProcessGroupWrapperTest {
 
-    private record Filtered(String stderr, Long pgid) {
-    }
+    private record Filtered(String stderr, Long pgid) {}
 
     /** Feeds {@code text} in reads of {@code size} bytes, then ends the stream. */
     private static Filtered filter(String text, int size) {
@@ -44,8 +43,8 @@ class ProcessGroupWrapperTest {
             assertThat(filter("plain error\n", size)).isEqualTo(new Filtered("plain error\n", null));
             assertThat(filter("\036dispatch-pg", size)).isEqualTo(new Filtered("\036dispatch-pg", null));
             assertThat(filter("\036dispatch-pgid:\nx", size)).isEqualTo(new Filtered("\036dispatch-pgid:\nx", null));
-            assertThat(filter("\036dispatch-pgid:12x\n", size)).isEqualTo(new Filtered("\036dispatch-pgid:12x\n",
-                    null));
+            assertThat(filter("\036dispatch-pgid:12x\n", size))
+                    .isEqualTo(new Filtered("\036dispatch-pgid:12x\n", null));
             assertThat(filter("", size)).isEqualTo(new Filtered("", null));
         }
     }

@@ -33,26 +33,31 @@ class SshConfigFileTest {
     void everyConcreteAliasIsAHostWithFirstValueWinning() {
         List<SshConfigFile.Entry> entries = SshConfigFile.parse(CONFIG);
 
-        assertThat(entries).containsExactly(
-                new SshConfigFile.Entry("web-1", "10.0.0.5", 2222, "deploy", "~/.ssh/id_default", null),
-                new SshConfigFile.Entry("web-2", "10.0.0.5", 2222, "deploy", "~/.ssh/id_default", null),
-                new SshConfigFile.Entry("db", "db.example.com", null, "postgres", "~/.ssh/db_key", "bastion"));
+        assertThat(entries)
+                .containsExactly(
+                        new SshConfigFile.Entry("web-1", "10.0.0.5", 2222, "deploy", "~/.ssh/id_default", null),
+                        new SshConfigFile.Entry("web-2", "10.0.0.5", 2222, "deploy", "~/.ssh/id_default", null),
+                        new SshConfigFile.Entry("db", "db.example.com", null, "postgres", "~/.ssh/db_key", "bastion"));
     }
 
     @Test
     void aliasWithoutSettingsKeepsNullsAndNoneMeansNoJump() {
-        assertThat(SshConfigFile.parse("Host plain\nHost hop\n  ProxyJump none\n")).containsExactly(
-                new SshConfigFile.Entry("plain", null, null, null, null, null),
-                new SshConfigFile.Entry("hop", null, null, null, null, null));
+        assertThat(SshConfigFile.parse("Host plain\nHost hop\n  ProxyJump none\n"))
+                .containsExactly(
+                        new SshConfigFile.Entry("plain", null, null, null, null, null),
+                        new SshConfigFile.Entry("hop", null, null, null, null, null));
     }
 
     @Test
     void rejectsWhatItCannotRead() {
         assertThatThrownBy(() -> SshConfigFile.parse("Host a\n  Port abc\n"))
-                .isInstanceOf(InvalidSshConfigException.class).hasMessageContaining("abc");
+                .isInstanceOf(InvalidSshConfigException.class)
+                .hasMessageContaining("abc");
         assertThatThrownBy(() -> SshConfigFile.parse("Match host a\n  User m\n"))
-                .isInstanceOf(InvalidSshConfigException.class).hasMessageContaining("Match");
+                .isInstanceOf(InvalidSshConfigException.class)
+                .hasMessageContaining("Match");
         assertThatThrownBy(() -> SshConfigFile.parse("Include ~/.ssh/more\nHost a\n"))
-                .isInstanceOf(InvalidSshConfigException.class).hasMessageContaining("Include");
+                .isInstanceOf(InvalidSshConfigException.class)
+                .hasMessageContaining("Include");
     }
 }

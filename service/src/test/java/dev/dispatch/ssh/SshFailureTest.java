@@ -16,8 +16,8 @@ class SshFailureTest {
     private final OpenSshHosts fleet = Fleet.get();
 
     private Map<String, Object> runOnce(Tenants tenant, String host, Map<String, Object> extra) {
-        var body = new java.util.HashMap<String, Object>(Map.of("kind", "exec",
-                "targets", Map.of("hosts", List.of(host)), "command", "echo should-not-run"));
+        var body = new java.util.HashMap<String, Object>(
+                Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host)), "command", "echo should-not-run"));
         body.putAll(extra);
         String jobId = Jobs.submit(tenant, body);
         assertThat(Jobs.awaitFinished(tenant, jobId).getString("state")).isEqualTo("FAILED");
@@ -55,9 +55,14 @@ class SshFailureTest {
         OpenSshHosts.Host h = fleet.hosts().get(7);
         tenant.putCredential("key", fleet.userPrivateKey());
         tenant.putHost(h.name(), h.address(), h.port(), "key");
-        io.restassured.RestAssured.given().auth().oauth2(tenant.admin()).contentType("text/plain")
+        io.restassured.RestAssured.given()
+                .auth()
+                .oauth2(tenant.admin())
+                .contentType("text/plain")
                 .body(h.hostKeyLine() + "\n@revoked * " + h.hostKeyLine() + "\n")
-                .put("/api/v1/known-hosts/" + h.name()).then().statusCode(200);
+                .put("/api/v1/known-hosts/" + h.name())
+                .then()
+                .statusCode(200);
 
         assertThat(runOnce(tenant, h.name(), Map.of())).containsEntry("state", "HOST_KEY_REJECTED");
     }
@@ -92,10 +97,11 @@ class SshFailureTest {
         tenant.registerHosts(List.of(h), fleet.userPrivateKey());
         long start = System.nanoTime();
 
-        Map<String, Object> run = runOnce(tenant, h.name(), Map.of("command", "echo started; sleep 30",
-                "timeout", "PT1S"));
+        Map<String, Object> run =
+                runOnce(tenant, h.name(), Map.of("command", "echo started; sleep 30", "timeout", "PT1S"));
         assertThat(run).containsEntry("state", "TIMED_OUT").containsEntry("stdoutBytes", 8);
-        assertThat(System.nanoTime() - start).isLessThan(java.time.Duration.ofSeconds(20).toNanos());
+        assertThat(System.nanoTime() - start)
+                .isLessThan(java.time.Duration.ofSeconds(20).toNanos());
     }
 
     @Test

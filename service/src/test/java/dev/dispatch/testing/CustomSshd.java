@@ -56,8 +56,14 @@ public final class CustomSshd implements AutoCloseable {
      * @param signer CA that certifies the host key for {@code principals}, or null for a plain host key
      * @param extraHosts {@code /etc/hosts} lines only this daemon sees, or empty
      */
-    public static CustomSshd start(Path dir, String address, String userPrivateKey, Authority signer,
-            List<String> principals, List<String> extraHosts) throws IOException {
+    public static CustomSshd start(
+            Path dir,
+            String address,
+            String userPrivateKey,
+            Authority signer,
+            List<String> principals,
+            List<String> extraHosts)
+            throws IOException {
         Path work = Files.createDirectories(dir).toAbsolutePath();
         Path hostKey = work.resolve("host_ed25519_key");
         keygen(hostKey);
@@ -65,16 +71,36 @@ public final class CustomSshd implements AutoCloseable {
         Files.writeString(userKey, userPrivateKey);
         Files.setPosixFilePermissions(userKey, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         Path authorized = work.resolve("authorized_keys");
-        Files.writeString(authorized, run("ssh-keygen", "-y", "-f", userKey.toString()).strip() + "\n");
+        Files.writeString(
+                authorized, run("ssh-keygen", "-y", "-f", userKey.toString()).strip() + "\n");
         StringBuilder config = new StringBuilder();
         int port = freePort(address);
-        config.append("ListenAddress ").append(address).append(':').append(port).append('\n')
-                .append("HostKey \"").append(hostKey).append("\"\n")
-                .append("PidFile \"").append(work.resolve("sshd.pid")).append("\"\n")
-                .append("AuthorizedKeysFile \"").append(authorized).append("\"\n");
+        config.append("ListenAddress ")
+                .append(address)
+                .append(':')
+                .append(port)
+                .append('\n')
+                .append("HostKey \"")
+                .append(hostKey)
+                .append("\"\n")
+                .append("PidFile \"")
+                .append(work.resolve("sshd.pid"))
+                .append("\"\n")
+                .append("AuthorizedKeysFile \"")
+                .append(authorized)
+                .append("\"\n");
         if (signer != null) {
-            run("ssh-keygen", "-q", "-s", signer.privateKey().toString(), "-I", "dispatch-test-host", "-h", "-n",
-                    String.join(",", principals), hostKey + ".pub");
+            run(
+                    "ssh-keygen",
+                    "-q",
+                    "-s",
+                    signer.privateKey().toString(),
+                    "-I",
+                    "dispatch-test-host",
+                    "-h",
+                    "-n",
+                    String.join(",", principals),
+                    hostKey + ".pub");
             config.append("HostCertificate \"").append(hostKey).append("-cert.pub\"\n");
         }
         config.append("""
@@ -97,15 +123,26 @@ public final class CustomSshd implements AutoCloseable {
             command.addAll(List.of(SshdBinary.path().toString(), "-D", "-e", "-f", configFile.toString()));
         } else {
             Path hosts = work.resolve("hosts");
-            Files.writeString(hosts, Files.readString(Path.of("/etc/hosts")) + "\n" + String.join("\n", extraHosts)
-                    + "\n");
-            command.addAll(List.of("unshare", "-m", "--propagation", "private", "sh", "-c",
-                    "mount --bind \"$1\" /etc/hosts && exec \"$3\" -D -e -f \"$2\"", "sh", hosts.toString(),
-                    configFile.toString(), SshdBinary.path().toString()));
+            Files.writeString(
+                    hosts, Files.readString(Path.of("/etc/hosts")) + "\n" + String.join("\n", extraHosts) + "\n");
+            command.addAll(List.of(
+                    "unshare",
+                    "-m",
+                    "--propagation",
+                    "private",
+                    "sh",
+                    "-c",
+                    "mount --bind \"$1\" /etc/hosts && exec \"$3\" -D -e -f \"$2\"",
+                    "sh",
+                    hosts.toString(),
+                    configFile.toString(),
+                    SshdBinary.path().toString()));
         }
-        Process daemon = new ProcessBuilder(command).redirectErrorStream(true)
+        Process daemon = new ProcessBuilder(command)
+                .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .start();
         CustomSshd sshd = new CustomSshd(daemon, address, port, OpenSshHosts.publicKeyLine(hostKey), log);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!OpenSshHosts.accepts(address, port)) {
@@ -160,8 +197,10 @@ public final class CustomSshd implements AutoCloseable {
     }
 
     private static String run(String... command) throws IOException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        Process p = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {
             if (!p.waitFor(20, TimeUnit.SECONDS) || p.exitValue() != 0) {

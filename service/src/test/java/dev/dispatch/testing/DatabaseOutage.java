@@ -18,7 +18,8 @@ public final class DatabaseOutage implements AutoCloseable {
     /** Starts an outage of the test suite's database. */
     public static DatabaseOutage start() {
         DatabaseOutage outage = new DatabaseOutage(TestServicesResource.DATABASE);
-        outage.admin("alter database " + outage.database + " allow_connections false",
+        outage.admin(
+                "alter database " + outage.database + " allow_connections false",
                 "select pg_terminate_backend(pid) from pg_stat_activity where datname = '" + outage.database
                         + "' and pid <> pg_backend_pid()");
         return outage;
@@ -29,8 +30,9 @@ public final class DatabaseOutage implements AutoCloseable {
      * and lets new ones in at once.
      */
     public static void terminateConnections() {
-        new DatabaseOutage(TestServicesResource.DATABASE).admin("select pg_terminate_backend(pid) from pg_stat_activity"
-                + " where datname = '" + TestServicesResource.DATABASE + "' and pid <> pg_backend_pid()");
+        new DatabaseOutage(TestServicesResource.DATABASE)
+                .admin("select pg_terminate_backend(pid) from pg_stat_activity" + " where datname = '"
+                        + TestServicesResource.DATABASE + "' and pid <> pg_backend_pid()");
     }
 
     /** Ends the outage: the database accepts connections again. */
@@ -40,7 +42,8 @@ public final class DatabaseOutage implements AutoCloseable {
     }
 
     private void admin(String... statements) {
-        try (Connection c = TestPostgres.admin("postgres"); Statement s = c.createStatement()) {
+        try (Connection c = TestPostgres.admin("postgres");
+                Statement s = c.createStatement()) {
             for (String sql : statements) {
                 s.execute(sql);
             }

@@ -64,24 +64,47 @@ public final class DispatchProcess implements AutoCloseable {
     /** An admin token for {@code tenant}, signed with the test services' JWT key. */
     public static String adminToken(Map<String, String> config, String tenant, String subject) throws Exception {
         String pem = Files.readString(Path.of(config.get("test.jwt-private-key")))
-                .replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
-        var key = KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(pem)));
-        return Jwt.issuer("dispatch").audience("dispatch").subject(subject).claim("tenant", tenant)
-                .groups(Set.of("dispatch-admin")).expiresIn(7200).sign(key);
+                .replaceAll("-----[A-Z ]+-----", "")
+                .replaceAll("\\s", "");
+        var key = KeyFactory.getInstance("RSA")
+                .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(pem)));
+        return Jwt.issuer("dispatch")
+                .audience("dispatch")
+                .subject(subject)
+                .claim("tenant", tenant)
+                .groups(Set.of("dispatch-admin"))
+                .expiresIn(7200)
+                .sign(key);
     }
 
     /** Registers every host of {@code fleet} (credential {@code k}, its host key) through this process's REST API. */
     public List<String> register(String token, OpenSshHosts fleet) {
-        given().baseUri(baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
-                .body(Map.of("privateKey", fleet.userPrivateKey())).put("/api/v1/credentials/k").then().statusCode(200);
+        given().baseUri(baseUrl())
+                .auth()
+                .oauth2(token)
+                .contentType(ContentType.JSON)
+                .body(Map.of("privateKey", fleet.userPrivateKey()))
+                .put("/api/v1/credentials/k")
+                .then()
+                .statusCode(200);
         List<String> names = new ArrayList<>();
         for (OpenSshHosts.Host h : fleet.hosts()) {
-            given().baseUri(baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
+            given().baseUri(baseUrl())
+                    .auth()
+                    .oauth2(token)
+                    .contentType(ContentType.JSON)
                     .body(Map.of("address", h.address(), "port", h.port(), "user", fleet.user(), "credential", "k"))
-                    .put("/api/v1/hosts/" + h.name()).then().statusCode(200);
-            given().baseUri(baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
-                    .body(Map.of("keys", List.of(h.hostKeyLine()))).put("/api/v1/known-hosts/" + h.name())
-                    .then().statusCode(200);
+                    .put("/api/v1/hosts/" + h.name())
+                    .then()
+                    .statusCode(200);
+            given().baseUri(baseUrl())
+                    .auth()
+                    .oauth2(token)
+                    .contentType(ContentType.JSON)
+                    .body(Map.of("keys", List.of(h.hostKeyLine())))
+                    .put("/api/v1/known-hosts/" + h.name())
+                    .then()
+                    .statusCode(200);
             names.add(h.name());
         }
         return names;
@@ -89,7 +112,9 @@ public final class DispatchProcess implements AutoCloseable {
 
     /** CPU time (user + system) the process has used so far, in milliseconds. */
     public long cpuMillis() throws IOException {
-        String[] stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat")).split("\\) ")[1].split(" ");
+        String[] stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat"))
+                .split("\\) ")[1]
+                .split(" ");
         return (Long.parseLong(stat[11]) + Long.parseLong(stat[12])) * 10;
     }
 
@@ -121,8 +146,8 @@ public final class DispatchProcess implements AutoCloseable {
             command.addAll(List.of(extra.trim().split("\\s+")));
         }
         command.addAll(List.of("-jar", jar.toString()));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(log.toFile());
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().putAll(env);
         builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
         builder.environment().put("QUARKUS_MANAGEMENT_PORT", Integer.toString(managementPort));
@@ -139,8 +164,11 @@ public final class DispatchProcess implements AutoCloseable {
                 throw new IllegalStateException(name + " exited with " + process.exitValue() + ":\n" + tail());
             }
             try {
-                var response = http.send(HttpRequest.newBuilder(URI.create(managementUrl() + "/q/health/ready"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+                var response = http.send(
+                        HttpRequest.newBuilder(URI.create(managementUrl() + "/q/health/ready"))
+                                .timeout(Duration.ofSeconds(2))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding());
                 if (response.statusCode() == 200) {
                     return;
                 }

@@ -22,8 +22,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.sshd.common.channel.Channel;
@@ -252,7 +252,9 @@ public final class FaultySshServer implements AutoCloseable {
             @Override
             public Channel createChannel(Session session) throws IOException {
                 // null makes the server answer SSH_MSG_CHANNEL_OPEN_FAILURE
-                return refusingChannels.contains(session) ? null : ChannelSessionFactory.INSTANCE.createChannel(session);
+                return refusingChannels.contains(session)
+                        ? null
+                        : ChannelSessionFactory.INSTANCE.createChannel(session);
             }
         }));
         if (sftpRoot != null) {
@@ -340,8 +342,7 @@ public final class FaultySshServer implements AutoCloseable {
         }
 
         @Override
-        public void setInputStream(InputStream in) {
-        }
+        public void setInputStream(InputStream in) {}
 
         @Override
         public void setOutputStream(OutputStream out) {

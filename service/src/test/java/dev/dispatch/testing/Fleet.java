@@ -9,8 +9,7 @@ public final class Fleet {
     public static final int SIZE = 24;
     private static OpenSshHosts hosts;
 
-    private Fleet() {
-    }
+    private Fleet() {}
 
     /** The shared fleet, started on first use and stopped when the JVM exits. */
     public static synchronized OpenSshHosts get() {

@@ -7,8 +7,7 @@ import org.eclipse.microprofile.config.ConfigProvider;
 
 /** Requests to the management interface (health, metrics) of the application under {@code @QuarkusTest}. */
 public final class Management {
-    private Management() {
-    }
+    private Management() {}
 
     /** The port the management interface listens on in this test run (random: {@code test-port=0}). */
     public static int port() {

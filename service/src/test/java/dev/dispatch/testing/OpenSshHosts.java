@@ -51,8 +51,13 @@ public final class OpenSshHosts implements AutoCloseable {
     private final Thread shutdownHook;
     private boolean closed; // guarded by this
 
-    private OpenSshHosts(List<Host> hosts, List<Process> daemons, String user, String userPrivateKey,
-            String unauthorizedPrivateKey, String foreignHostKeyLine) {
+    private OpenSshHosts(
+            List<Host> hosts,
+            List<Process> daemons,
+            String user,
+            String userPrivateKey,
+            String unauthorizedPrivateKey,
+            String foreignHostKeyLine) {
         this.hosts = List.copyOf(hosts);
         this.daemons = List.copyOf(daemons);
         this.user = user;
@@ -108,12 +113,16 @@ public final class OpenSshHosts implements AutoCloseable {
             try {
                 List<Path> logs = new ArrayList<>();
                 for (int first = 0; first < addresses.size(); first += ADDRESSES_PER_DAEMON) {
-                    List<String> group = addresses.subList(first, Math.min(first + ADDRESSES_PER_DAEMON, addresses.size()));
+                    List<String> group =
+                            addresses.subList(first, Math.min(first + ADDRESSES_PER_DAEMON, addresses.size()));
                     int index = first / ADDRESSES_PER_DAEMON;
                     Path config = dir.resolve(String.format(Locale.ROOT, "sshd_config.%02d", index));
                     Path log = dir.resolve(String.format(Locale.ROOT, "sshd.%02d.log", index));
                     Path pid = dir.resolve(String.format(Locale.ROOT, "sshd.%02d.pid", index));
-                    Files.writeString(config, config(group, port, hostKey, authorizedKeys, pid, extraConfig), StandardCharsets.UTF_8);
+                    Files.writeString(
+                            config,
+                            config(group, port, hostKey, authorizedKeys, pid, extraConfig),
+                            StandardCharsets.UTF_8);
                     Files.deleteIfExists(log);
                     daemons.add(startDaemon(sshd, config, log, unshare, emptyBashrc, bashrc));
                     logs.add(log);
@@ -124,9 +133,13 @@ public final class OpenSshHosts implements AutoCloseable {
                         String name = String.format(Locale.ROOT, "h%03d", i + 1); // h001 ... h999, h1000 ...
                         hosts.add(new Host(name, addresses.get(i), port, hostKeyLine));
                     }
-                    return new OpenSshHosts(hosts, daemons, System.getProperty("user.name"),
+                    return new OpenSshHosts(
+                            hosts,
+                            daemons,
+                            System.getProperty("user.name"),
                             Files.readString(userKey, StandardCharsets.UTF_8),
-                            Files.readString(unauthorizedKey, StandardCharsets.UTF_8), foreignHostKeyLine);
+                            Files.readString(unauthorizedKey, StandardCharsets.UTF_8),
+                            foreignHostKeyLine);
                 }
                 // Another process took the port between our check and sshd's bind: retry on another port.
                 stop(daemons);
@@ -230,8 +243,8 @@ public final class OpenSshHosts implements AutoCloseable {
     private static Process startKeygen(Path key) throws IOException {
         Files.deleteIfExists(key);
         Files.deleteIfExists(Path.of(key + ".pub"));
-        return new ProcessBuilder("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dispatch-test", "-f",
-                key.toString())
+        return new ProcessBuilder(
+                        "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dispatch-test", "-f", key.toString())
                 .redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .start();
@@ -244,8 +257,17 @@ public final class OpenSshHosts implements AutoCloseable {
             return null;
         }
         try {
-            return new ProcessBuilder(unshare, "-m", "--propagation", "private", "sh", "-c",
-                    "mount --bind \"$1\" \"$2\"", "sh", emptyBashrc.toString(), bashrc.toString())
+            return new ProcessBuilder(
+                            unshare,
+                            "-m",
+                            "--propagation",
+                            "private",
+                            "sh",
+                            "-c",
+                            "mount --bind \"$1\" \"$2\"",
+                            "sh",
+                            emptyBashrc.toString(),
+                            bashrc.toString())
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .start();
@@ -254,15 +276,25 @@ public final class OpenSshHosts implements AutoCloseable {
         }
     }
 
-    private static Process startDaemon(Path sshd, Path config, Path log, String unshare, Path emptyBashrc,
-            Path bashrc) throws IOException {
+    private static Process startDaemon(Path sshd, Path config, Path log, String unshare, Path emptyBashrc, Path bashrc)
+            throws IOException {
         List<String> command = new ArrayList<>();
         if (unshare != null) {
             // unshare and sh both exec, so the Process is the sshd itself and destroy() signals it directly.
-            command.addAll(List.of(unshare, "-m", "--propagation", "private", "sh", "-c",
+            command.addAll(List.of(
+                    unshare,
+                    "-m",
+                    "--propagation",
+                    "private",
+                    "sh",
+                    "-c",
                     "mount --bind \"$1\" \"$2\" || echo 'OpenSshHosts: could not hide ~/.bashrc' >&2;"
                             + " exec \"$3\" -D -e -f \"$4\"",
-                    "sh", emptyBashrc.toString(), bashrc.toString(), sshd.toString(), config.toString()));
+                    "sh",
+                    emptyBashrc.toString(),
+                    bashrc.toString(),
+                    sshd.toString(),
+                    config.toString()));
         } else {
             command.addAll(List.of(sshd.toString(), "-D", "-e", "-f", config.toString()));
         }
@@ -273,15 +305,21 @@ public final class OpenSshHosts implements AutoCloseable {
                 .start();
     }
 
-    private static String config(List<String> addresses, int port, Path hostKey, Path authorizedKeys, Path pidFile,
-            String extraConfig) {
+    private static String config(
+            List<String> addresses, int port, Path hostKey, Path authorizedKeys, Path pidFile, String extraConfig) {
         StringBuilder s = new StringBuilder();
         for (String address : addresses) {
             s.append("ListenAddress ").append(address).append(':').append(port).append('\n');
         }
-        s.append("HostKey ").append(quote(hostKey)).append('\n')
-                .append("PidFile ").append(quote(pidFile)).append('\n')
-                .append("AuthorizedKeysFile ").append(quote(authorizedKeys)).append('\n')
+        s.append("HostKey ")
+                .append(quote(hostKey))
+                .append('\n')
+                .append("PidFile ")
+                .append(quote(pidFile))
+                .append('\n')
+                .append("AuthorizedKeysFile ")
+                .append(quote(authorizedKeys))
+                .append('\n')
                 .append("""
                         StrictModes no
                         UsePAM no
@@ -392,9 +430,10 @@ public final class OpenSshHosts implements AutoCloseable {
                 }
             }
             if (System.nanoTime() > deadline) {
-                List<String> missing = addresses.stream().filter(pending::contains).limit(10).toList();
-                throw new IOException("sshd did not listen within 20 s on " + pending.size() + " of "
-                        + addresses.size() + " addresses (e.g. " + missing + ") port " + port + ":" + logTails(logs));
+                List<String> missing =
+                        addresses.stream().filter(pending::contains).limit(10).toList();
+                throw new IOException("sshd did not listen within 20 s on " + pending.size() + " of " + addresses.size()
+                        + " addresses (e.g. " + missing + ") port " + port + ":" + logTails(logs));
             }
             sleep(5);
         }
@@ -434,7 +473,9 @@ public final class OpenSshHosts implements AutoCloseable {
 
     /** "type base64" of the public half ({@code privateKey}.pub) of an ssh-keygen key pair. */
     static String publicKeyLine(Path privateKey) throws IOException {
-        String[] parts = Files.readString(Path.of(privateKey + ".pub"), StandardCharsets.UTF_8).trim().split("\\s+");
+        String[] parts = Files.readString(Path.of(privateKey + ".pub"), StandardCharsets.UTF_8)
+                .trim()
+                .split("\\s+");
         if (parts.length < 2) {
             throw new IOException("unexpected public key file for " + privateKey);
         }

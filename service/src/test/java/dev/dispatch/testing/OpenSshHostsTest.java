@@ -19,7 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.AttributeRepository;
@@ -77,10 +76,13 @@ class OpenSshHostsTest {
         assertThat(hosts.get(0).address()).isEqualTo("127.0.1.1");
         assertThat(hosts.get(19).name()).isEqualTo("h020");
         assertThat(hosts.get(19).address()).isEqualTo("127.0.1.20");
-        assertThat(hosts).extracting(OpenSshHosts.Host::port).containsOnly(hosts.get(0).port());
+        assertThat(hosts)
+                .extracting(OpenSshHosts.Host::port)
+                .containsOnly(hosts.get(0).port());
         assertThat(hosts.get(0).port()).isBetween(20_000, 45_000);
         assertThat(hosts).allSatisfy(h -> assertThat(h.hostKeyLine()).matches("ssh-ed25519 AAAA[A-Za-z0-9+/=]+"));
-        assertThat(fleet.foreignHostKeyLine()).matches("ssh-ed25519 AAAA[A-Za-z0-9+/=]+")
+        assertThat(fleet.foreignHostKeyLine())
+                .matches("ssh-ed25519 AAAA[A-Za-z0-9+/=]+")
                 .isNotEqualTo(hosts.get(0).hostKeyLine());
         assertThat(fleet.user()).isEqualTo(System.getProperty("user.name"));
     }
@@ -106,9 +108,12 @@ class OpenSshHostsTest {
             for (int i = 0; i < hosts.size(); i++) {
                 OpenSshHosts.Host host = hosts.get(i);
                 // SSH_CONNECTION is "client-address client-port server-address server-port"
-                String[] fields = outputs.get(i).get(30, TimeUnit.SECONDS).trim().split(" ");
+                String[] fields =
+                        outputs.get(i).get(30, TimeUnit.SECONDS).trim().split(" ");
                 assertThat(fields).as("SSH_CONNECTION on %s", host.name()).hasSize(4);
-                assertThat(fields[2]).as("server address seen by %s", host.name()).isEqualTo(host.address());
+                assertThat(fields[2])
+                        .as("server address seen by %s", host.name())
+                        .isEqualTo(host.address());
                 assertThat(fields[3]).as("server port seen by %s", host.name()).isEqualTo(String.valueOf(host.port()));
             }
         }
@@ -135,10 +140,11 @@ class OpenSshHostsTest {
         int port = OpenSshHosts.closedPort();
         assertThat(port).isPositive();
         assertThatThrownBy(() -> {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress("127.0.0.1", port), 2_000);
-            }
-        }).isInstanceOf(ConnectException.class);
+                    try (Socket socket = new Socket()) {
+                        socket.connect(new InetSocketAddress("127.0.0.1", port), 2_000);
+                    }
+                })
+                .isInstanceOf(ConnectException.class);
     }
 
     @Test
@@ -148,10 +154,11 @@ class OpenSshHostsTest {
         single.close();
         single.close();
         assertThatThrownBy(() -> {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(host.address(), host.port()), 2_000);
-            }
-        }).isInstanceOf(ConnectException.class);
+                    try (Socket socket = new Socket()) {
+                        socket.connect(new InetSocketAddress(host.address(), host.port()), 2_000);
+                    }
+                })
+                .isInstanceOf(ConnectException.class);
     }
 
     /** Runs a command on the host, trusting only the given host key and offering only the given user key. */
@@ -161,7 +168,8 @@ class OpenSshHostsTest {
                 .resolvePublicKey(null, PublicKeyEntryResolver.FAILING);
         AttributeRepository context = AttributeRepository.ofKeyValuePair(EXPECTED_HOST_KEY, expected);
         try (ClientSession session = client.connect(fleet.user(), host.address(), host.port(), context)
-                .verify(TIMEOUT).getClientSession()) {
+                .verify(TIMEOUT)
+                .getClientSession()) {
             for (KeyPair identity : loadKeys(privateKey)) {
                 session.addPublicKeyIdentity(identity);
             }
@@ -171,7 +179,10 @@ class OpenSshHostsTest {
     }
 
     private static Iterable<KeyPair> loadKeys(String privateKey) throws Exception {
-        return SecurityUtils.loadKeyPairIdentities(null, NamedResource.ofName("test-key"),
-                new ByteArrayInputStream(privateKey.getBytes(StandardCharsets.UTF_8)), null);
+        return SecurityUtils.loadKeyPairIdentities(
+                null,
+                NamedResource.ofName("test-key"),
+                new ByteArrayInputStream(privateKey.getBytes(StandardCharsets.UTF_8)),
+                null);
     }
 }

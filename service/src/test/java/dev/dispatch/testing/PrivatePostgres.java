@@ -50,18 +50,36 @@ public final class PrivatePostgres implements AutoCloseable {
         boolean root = "root".equals(System.getProperty("user.name"));
         Path data = Files.createTempDirectory("dispatch-pg-" + port + "-");
         if (root) {
-            UserPrincipal postgres = data.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(
-                    "postgres");
+            UserPrincipal postgres =
+                    data.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres");
             Files.setOwner(data, postgres);
         }
         PrivatePostgres pg = new PrivatePostgres(bin, data, port, root);
         try {
-            pg.run(Duration.ofSeconds(120), bin.resolve("initdb").toString(), "-D", data.toString(), "-U", "postgres",
-                    "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C.UTF-8");
+            pg.run(
+                    Duration.ofSeconds(120),
+                    bin.resolve("initdb").toString(),
+                    "-D",
+                    data.toString(),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                    "--locale=C.UTF-8");
             // Durability is not what fault tests measure; start-up and restart time is.
-            String settings = String.join("\n", "port = " + port, "listen_addresses = '127.0.0.1'",
-                    "unix_socket_directories = '" + data + "'", "max_connections = 300", "fsync = off",
-                    "full_page_writes = off", "log_min_messages = warning", "");
+            String settings = String.join(
+                    "\n",
+                    "port = " + port,
+                    "listen_addresses = '127.0.0.1'",
+                    "unix_socket_directories = '" + data + "'",
+                    "max_connections = 300",
+                    "fsync = off",
+                    "full_page_writes = off",
+                    "log_min_messages = warning",
+                    "");
             Files.writeString(data.resolve("postgresql.conf"), settings, StandardOpenOption.APPEND);
             pg.pgCtl(Duration.ofSeconds(60), "start", "-l", pg.log().toString());
             return pg;
@@ -128,8 +146,14 @@ public final class PrivatePostgres implements AutoCloseable {
     }
 
     private void pgCtl(Duration timeout, String action, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(),
-                "-w", "-t", Long.toString(timeout.toSeconds()), action));
+        List<String> command = new ArrayList<>(List.of(
+                bin.resolve("pg_ctl").toString(),
+                "-D",
+                data.toString(),
+                "-w",
+                "-t",
+                Long.toString(timeout.toSeconds()),
+                action));
         command.addAll(List.of(args));
         run(timeout.plusSeconds(10), command.toArray(String[]::new));
     }
@@ -140,14 +164,17 @@ public final class PrivatePostgres implements AutoCloseable {
             full.addAll(List.of("runuser", "-u", "postgres", "--"));
         }
         full.addAll(List.of(command));
-        Process p = new ProcessBuilder(full).redirectErrorStream(true).directory(Path.of("/tmp").toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        Process p = new ProcessBuilder(full)
+                .redirectErrorStream(true)
+                .directory(Path.of("/tmp").toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .start();
         try {
             byte[] out = p.getInputStream().readAllBytes();
             if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS) || p.exitValue() != 0) {
                 p.destroyForcibly();
-                throw new IOException(String.join(" ", command) + " failed: " + new String(out,
-                        StandardCharsets.UTF_8).strip());
+                throw new IOException(
+                        String.join(" ", command) + " failed: " + new String(out, StandardCharsets.UTF_8).strip());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -158,13 +185,14 @@ public final class PrivatePostgres implements AutoCloseable {
 
     private static Path findBin() throws IOException {
         if (!Files.isDirectory(DEBIAN_ROOT)) {
-            throw new IOException("no PostgreSQL server binaries under " + DEBIAN_ROOT
-                    + " (apt-get install postgresql)");
+            throw new IOException(
+                    "no PostgreSQL server binaries under " + DEBIAN_ROOT + " (apt-get install postgresql)");
         }
         try (Stream<Path> versions = Files.list(DEBIAN_ROOT)) {
-            return versions.map(v -> v.resolve("bin")).filter(b -> Files.isExecutable(b.resolve("pg_ctl")))
-                    .max(Comparator.comparingInt(b -> Integer.parseInt(b.getParent().getFileName().toString()
-                            .replaceAll("\\D", "0"))))
+            return versions.map(v -> v.resolve("bin"))
+                    .filter(b -> Files.isExecutable(b.resolve("pg_ctl")))
+                    .max(Comparator.comparingInt(b -> Integer.parseInt(
+                            b.getParent().getFileName().toString().replaceAll("\\D", "0"))))
                     .orElseThrow(() -> new IOException("no pg_ctl under " + DEBIAN_ROOT));
         }
     }

@@ -19,8 +19,7 @@ public final class SshdBinary {
     private static final Path STANDARD = Path.of("/usr/sbin/sshd");
     private static Path found; // guarded by SshdBinary.class
 
-    private SshdBinary() {
-    }
+    private SshdBinary() {}
 
     /** How this process may install packages: as root, through passwordless sudo, or not at all (and why). */
     record Installer(List<String> prefix, String refusal) {
@@ -80,13 +79,15 @@ public final class SshdBinary {
                 runner.run(command);
             }
         } catch (IOException e) {
-            throw new IllegalStateException("OpenSSH sshd not found at " + expected + " and installing " + PACKAGE
-                    + " failed (" + e.getMessage() + "): " + advice, e);
+            throw new IllegalStateException(
+                    "OpenSSH sshd not found at " + expected + " and installing " + PACKAGE + " failed ("
+                            + e.getMessage() + "): " + advice,
+                    e);
         }
         Path installed = lookup(expected, searchPath);
         if (installed == null) {
-            throw new IllegalStateException("installed " + PACKAGE + ", but there is still no sshd at " + expected
-                    + ": " + advice);
+            throw new IllegalStateException(
+                    "installed " + PACKAGE + ", but there is still no sshd at " + expected + ": " + advice);
         }
         return installed;
     }
@@ -109,8 +110,10 @@ public final class SshdBinary {
         }
         if (OpenSshHosts.findExecutable("sudo") != null) {
             try {
-                Process p = new ProcessBuilder("sudo", "-n", "true").redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                Process p = new ProcessBuilder("sudo", "-n", "true")
+                        .redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .start();
                 if (p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0) {
                     return Installer.SUDO;
                 }
@@ -125,8 +128,10 @@ public final class SshdBinary {
     }
 
     private static void runCommand(List<String> command) throws IOException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())).start();
+        Process p = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                .start();
         try {
             String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             if (!p.waitFor(600, TimeUnit.SECONDS)) {

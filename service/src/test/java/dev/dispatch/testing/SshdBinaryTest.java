@@ -26,7 +26,8 @@ class SshdBinaryTest {
     void anExistingSshdIsUsedAndNothingIsInstalled() throws IOException {
         Path sshd = executable(dir.resolve("sshd"));
 
-        assertThat(SshdBinary.locate(sshd, false, SshdBinary.Installer.ROOT, ran::add)).isEqualTo(sshd);
+        assertThat(SshdBinary.locate(sshd, false, SshdBinary.Installer.ROOT, ran::add))
+                .isEqualTo(sshd);
         assertThat(ran).isEmpty();
     }
 
@@ -42,10 +43,18 @@ class SshdBinaryTest {
         });
 
         assertThat(found).isEqualTo(sshd);
-        assertThat(ran).containsExactly(
-                List.of("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "update", "-qq"),
-                List.of("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq",
-                        "--no-install-recommends", "openssh-server"));
+        assertThat(ran)
+                .containsExactly(
+                        List.of("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "update", "-qq"),
+                        List.of(
+                                "env",
+                                "DEBIAN_FRONTEND=noninteractive",
+                                "apt-get",
+                                "install",
+                                "-y",
+                                "-qq",
+                                "--no-install-recommends",
+                                "openssh-server"));
     }
 
     @Test
@@ -57,16 +66,15 @@ class SshdBinaryTest {
             executable(sshd);
         });
 
-        assertThat(ran).allSatisfy(command -> assertThat(command.subList(0, 3))
-                .containsExactly("sudo", "-n", "env"));
+        assertThat(ran).allSatisfy(command -> assertThat(command.subList(0, 3)).containsExactly("sudo", "-n", "env"));
     }
 
     @Test
     void withoutRightsToInstallTheFailureSaysWhatToInstall() {
         Path sshd = dir.resolve("sshd");
 
-        assertThatThrownBy(() -> SshdBinary.locate(sshd, false,
-                SshdBinary.Installer.refused("not root and no passwordless sudo"), ran::add))
+        assertThatThrownBy(() -> SshdBinary.locate(
+                        sshd, false, SshdBinary.Installer.refused("not root and no passwordless sudo"), ran::add))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("OpenSSH sshd not found at " + sshd)
                 .hasMessageContaining("apt-get install openssh-server")
@@ -79,8 +87,9 @@ class SshdBinaryTest {
         Path sshd = dir.resolve("sshd");
 
         assertThatThrownBy(() -> SshdBinary.locate(sshd, false, SshdBinary.Installer.ROOT, command -> {
-            throw new IOException(String.join(" ", command) + " exited 100: E: Unable to locate package");
-        })).isInstanceOf(IllegalStateException.class)
+                    throw new IOException(String.join(" ", command) + " exited 100: E: Unable to locate package");
+                }))
+                .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("installing openssh-server failed")
                 .hasMessageContaining("Unable to locate package");
     }

@@ -42,7 +42,7 @@ public final class Tenants {
 
     /** A token for any tenant claim (null for none). */
     public static String tokenFor(String tenant, String... roles) {
-        return tokenFor(tenant, claims -> { }, roles);
+        return tokenFor(tenant, claims -> {}, roles);
     }
 
     /** A token of this tenant whose claims {@code adjust} changes (audience, expiry) before it is signed. */
@@ -50,9 +50,14 @@ public final class Tenants {
         return tokenFor(id, adjust, roles);
     }
 
-    private static String tokenFor(String tenant, java.util.function.Consumer<io.smallrye.jwt.build.JwtClaimsBuilder>
-            adjust, String... roles) {
-        var builder = Jwt.issuer("dispatch").audience("dispatch").subject("test-user").groups(Set.of(roles))
+    private static String tokenFor(
+            String tenant,
+            java.util.function.Consumer<io.smallrye.jwt.build.JwtClaimsBuilder> adjust,
+            String... roles) {
+        var builder = Jwt.issuer("dispatch")
+                .audience("dispatch")
+                .subject("test-user")
+                .groups(Set.of(roles))
                 .expiresIn(3600);
         if (tenant != null) {
             builder.claim("tenant", tenant);
@@ -64,8 +69,11 @@ public final class Tenants {
     private static PrivateKey signingKey() {
         try {
             String location = ConfigProvider.getConfig().getValue("test.jwt-private-key", String.class);
-            String pem = Files.readString(Path.of(location)).replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
-            return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(pem)));
+            String pem = Files.readString(Path.of(location))
+                    .replaceAll("-----[A-Z ]+-----", "")
+                    .replaceAll("\\s", "");
+            return KeyFactory.getInstance("RSA")
+                    .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(pem)));
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -82,23 +90,36 @@ public final class Tenants {
 
     /** PUT /credentials/{name}. */
     public void putCredential(String name, String privateKey) {
-        given().auth().oauth2(admin()).contentType(ContentType.JSON)
+        given().auth()
+                .oauth2(admin())
+                .contentType(ContentType.JSON)
                 .body(Map.of("privateKey", privateKey))
-                .put("/api/v1/credentials/" + name).then().statusCode(200);
+                .put("/api/v1/credentials/" + name)
+                .then()
+                .statusCode(200);
     }
 
     /** PUT /hosts/{name} as the fleet user. */
     public void putHost(String name, String address, int port, String credential) {
-        given().auth().oauth2(admin()).contentType(ContentType.JSON)
-                .body(Map.of("address", address, "port", port, "user", Fleet.get().user(), "credential", credential))
-                .put("/api/v1/hosts/" + name).then().statusCode(200);
+        given().auth()
+                .oauth2(admin())
+                .contentType(ContentType.JSON)
+                .body(Map.of(
+                        "address", address, "port", port, "user", Fleet.get().user(), "credential", credential))
+                .put("/api/v1/hosts/" + name)
+                .then()
+                .statusCode(200);
     }
 
     /** PUT /known-hosts/{host} with one key. */
     public void putKnownHost(String host, String keyLine) {
-        given().auth().oauth2(admin()).contentType(ContentType.JSON)
+        given().auth()
+                .oauth2(admin())
+                .contentType(ContentType.JSON)
                 .body(Map.of("keys", List.of(keyLine)))
-                .put("/api/v1/known-hosts/" + host).then().statusCode(200);
+                .put("/api/v1/known-hosts/" + host)
+                .then()
+                .statusCode(200);
     }
 
     /** Bootstrap servers of the broker the application uses. */

@@ -37,8 +37,7 @@ public final class TestPostgres {
     private static Server server; // guarded by TestPostgres.class
     private static EmbeddedPostgres embedded; // guarded by TestPostgres.class
 
-    private TestPostgres() {
-    }
+    private TestPostgres() {}
 
     /** The server of this JVM's tests; starts the embedded one on first use if {@code test.pg} asks for it. */
     public static synchronized Server server() {
@@ -80,7 +79,8 @@ public final class TestPostgres {
 
     private static Server startEmbedded() {
         long t0 = System.nanoTime();
-        Path log = TestServicesResource.projectDir().resolve("target")
+        Path log = TestServicesResource.projectDir()
+                .resolve("target")
                 .resolve("embedded-postgres-" + ProcessHandle.current().pid() + ".log");
         try {
             Files.createDirectories(log.getParent());
@@ -96,12 +96,18 @@ public final class TestPostgres {
                     .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .start(); // registers a shutdown hook that stops the server and deletes its data directory
         } catch (IOException | RuntimeException e) {
-            throw new IllegalStateException("cannot start the embedded PostgreSQL (log " + log + "; or run the tests"
-                    + " against a PostgreSQL on 127.0.0.1:5432 with trust auth for postgres, -Dtest.pg=machine): "
-                    + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "cannot start the embedded PostgreSQL (log " + log + "; or run the tests"
+                            + " against a PostgreSQL on 127.0.0.1:5432 with trust auth for postgres, -Dtest.pg=machine): "
+                            + e.getMessage(),
+                    e);
         }
-        System.out.printf(Locale.ROOT, "TestPostgres: embedded PostgreSQL on 127.0.0.1:%d ready in %d ms (log %s)%n",
-                embedded.getPort(), Duration.ofNanos(System.nanoTime() - t0).toMillis(), log);
+        System.out.printf(
+                Locale.ROOT,
+                "TestPostgres: embedded PostgreSQL on 127.0.0.1:%d ready in %d ms (log %s)%n",
+                embedded.getPort(),
+                Duration.ofNanos(System.nanoTime() - t0).toMillis(),
+                log);
         return new Server("127.0.0.1:" + embedded.getPort(), "postgres", true);
     }
 }

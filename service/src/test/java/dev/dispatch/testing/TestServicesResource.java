@@ -38,6 +38,7 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
      * what the service needs. Cluster-wide, created if missing, shared by suites running side by side.
      */
     public static final String APP_ROLE = "dispatch_app";
+
     private static String kafkaBootstrap; // guarded by TestServicesResource.class
 
     @Override
@@ -60,8 +61,7 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
 
     /** Nothing to do: PostgreSQL and Kafka outlive a Quarkus restart and are stopped when the JVM exits. */
     @Override
-    public void stop() {
-    }
+    public void stop() {}
 
     /**
      * A connection to the suite's database as the schema owner (the Flyway user), for tests that play an insider
@@ -74,7 +74,8 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
         String user = config.getOptionalValue("quarkus.flyway.username", String.class)
                 .orElse(config.getValue("quarkus.datasource.username", String.class));
         String password = config.getOptionalValue("quarkus.flyway.password", String.class)
-                .or(() -> config.getOptionalValue("quarkus.datasource.password", String.class)).orElse(null);
+                .or(() -> config.getOptionalValue("quarkus.datasource.password", String.class))
+                .orElse(null);
         return DriverManager.getConnection(url, user, password);
     }
 
@@ -103,17 +104,22 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
         Path privateKey = dir.resolve("private.pem");
         Files.writeString(publicKey, pem("PUBLIC KEY", pair.getPublic().getEncoded()));
         Files.writeString(privateKey, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
-        return Map.of("mp.jwt.verify.publickey.location", publicKey.toUri().toString(),
-                "test.jwt-private-key", privateKey.toString());
+        return Map.of(
+                "mp.jwt.verify.publickey.location",
+                publicKey.toUri().toString(),
+                "test.jwt-private-key",
+                privateKey.toString());
     }
 
     private static String pem(String type, byte[] der) {
-        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                .encodeToString(der) + "\n-----END " + type + "-----\n";
+        return "-----BEGIN " + type + "-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                        .encodeToString(der) + "\n-----END " + type + "-----\n";
     }
 
     private static void recreateDatabase(TestPostgres.Server pg) {
-        try (Connection c = TestPostgres.admin("postgres"); Statement s = c.createStatement()) {
+        try (Connection c = TestPostgres.admin("postgres");
+                Statement s = c.createStatement()) {
             s.execute("drop database if exists " + DATABASE + " with (force)");
             s.execute("create database " + DATABASE);
             // Idempotent, and safe against a suite next door creating it at the same moment.
@@ -121,9 +127,12 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
                     + " create role " + APP_ROLE + " login; end if;"
                     + " exception when duplicate_object or unique_violation then null; end $$");
         } catch (SQLException e) {
-            throw new IllegalStateException("PostgreSQL is not reachable at " + pg.jdbcUrl("postgres") + " as "
-                    + pg.user() + (pg.embedded() ? "" : " (start it, or use the embedded one: -Dtest.pg=embedded)")
-                    + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "PostgreSQL is not reachable at " + pg.jdbcUrl("postgres") + " as "
+                            + pg.user()
+                            + (pg.embedded() ? "" : " (start it, or use the embedded one: -Dtest.pg=embedded)")
+                            + ": " + e.getMessage(),
+                    e);
         }
     }
 
@@ -155,8 +164,9 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
             throw new IllegalStateException("bin/kafka-local start failed:\n" + start.output);
         }
         if (!running) {
-            Runtime.getRuntime().addShutdownHook(new Thread(
-                    () -> run(List.of(kafkaScript().toString(), "stop"), 60, env), "kafka-local-stop"));
+            Runtime.getRuntime()
+                    .addShutdownHook(new Thread(
+                            () -> run(List.of(kafkaScript().toString(), "stop"), 60, env), "kafka-local-stop"));
         }
         String[] lines = start.output.strip().split("\\R");
         kafkaBootstrap = lines[lines.length - 1].strip();
@@ -171,8 +181,7 @@ public class TestServicesResource implements QuarkusTestResourceLifecycleManager
         return Path.of(System.getProperty("test.project.dir", ".")).toAbsolutePath();
     }
 
-    private record Result(int exitCode, String output) {
-    }
+    private record Result(int exitCode, String output) {}
 
     private static Result run(List<String> command, int timeoutSeconds, Map<String, String> env) {
         try {

@@ -35,9 +35,13 @@ class ConnectionReserveTest {
     public static class SmallPool implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("quarkus.datasource.jdbc.max-size", "6",
-                    "dispatch.worker.lease-timeout", "3s",
-                    "dispatch.worker.heartbeat-interval", "500ms");
+            return Map.of(
+                    "quarkus.datasource.jdbc.max-size",
+                    "6",
+                    "dispatch.worker.lease-timeout",
+                    "3s",
+                    "dispatch.worker.heartbeat-interval",
+                    "500ms");
         }
     }
 
@@ -54,12 +58,25 @@ class ConnectionReserveTest {
         String jobId;
         // Every fetched file is registered as an artifact; while the table is locked each registration waits in
         // PostgreSQL holding its connection, well past the lease.
-        try (Connection admin = TestPostgres.admin(TestServicesResource.DATABASE); Statement s = admin.createStatement()) {
+        try (Connection admin = TestPostgres.admin(TestServicesResource.DATABASE);
+                Statement s = admin.createStatement()) {
             admin.setAutoCommit(false);
             s.execute("lock table artifact in share mode");
-            jobId = Jobs.submit(tenant, Map.of("kind", "fetch",
-                    "targets", Map.of("hosts", hosts.stream().map(OpenSshHosts.Host::name).toList()),
-                    "file", Map.of("path", file.toString()), "parallelism", hosts.size(), "timeout", "PT60S"));
+            jobId = Jobs.submit(
+                    tenant,
+                    Map.of(
+                            "kind",
+                            "fetch",
+                            "targets",
+                            Map.of(
+                                    "hosts",
+                                    hosts.stream().map(OpenSshHosts.Host::name).toList()),
+                            "file",
+                            Map.of("path", file.toString()),
+                            "parallelism",
+                            hosts.size(),
+                            "timeout",
+                            "PT60S"));
             await().atMost(Duration.ofSeconds(30)).until(() -> waitingOnArtifact(s) > 0);
             Thread.sleep(10_000);
             admin.rollback();
@@ -68,9 +85,14 @@ class ConnectionReserveTest {
         JsonPath job = Jobs.awaitFinished(tenant, jobId);
         assertThat(job.getMap("summary")).isEqualTo(Map.of("SUCCEEDED", hosts.size()));
         assertThat(job.getString("state")).isEqualTo("SUCCEEDED");
-        String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
-        assertThat(Jobs.runs(tenant, jobId)).hasSize(hosts.size()).allSatisfy(run -> assertThat(run)
-                .containsEntry("state", "SUCCEEDED").containsEntry("attempt", 1).containsEntry("artifact", sha256));
+        String sha256 =
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+        assertThat(Jobs.runs(tenant, jobId))
+                .hasSize(hosts.size())
+                .allSatisfy(run -> assertThat(run)
+                        .containsEntry("state", "SUCCEEDED")
+                        .containsEntry("attempt", 1)
+                        .containsEntry("artifact", sha256));
     }
 
     private static long waitingOnArtifact(Statement s) throws Exception {

@@ -16,11 +16,11 @@ import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
@@ -56,11 +56,21 @@ class DatabaseBlipTest {
 
         try (KafkaCompanion kafka = new KafkaCompanion(Tenants.kafkaBootstrap())) {
             ConsumerTask<String, String> results = kafka.consumeStrings().fromTopics("dispatch.host-results.v1");
-            String jobId = Jobs.submit(tenant, Map.of("kind", "exec",
-                    "targets", Map.of("hosts", hosts.stream().map(OpenSshHosts.Host::name).toList()),
-                    "command", "sleep 2; echo survived", "parallelism", hosts.size()));
-            await().atMost(Duration.ofSeconds(20)).until(() -> Jobs.runs(tenant, jobId).stream()
-                    .allMatch(r -> "RUNNING".equals(r.get("state"))));
+            String jobId = Jobs.submit(
+                    tenant,
+                    Map.of(
+                            "kind",
+                            "exec",
+                            "targets",
+                            Map.of(
+                                    "hosts",
+                                    hosts.stream().map(OpenSshHosts.Host::name).toList()),
+                            "command",
+                            "sleep 2; echo survived",
+                            "parallelism",
+                            hosts.size()));
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> Jobs.runs(tenant, jobId).stream().allMatch(r -> "RUNNING".equals(r.get("state"))));
 
             // Every run finishes while the database is gone; the outage is a third of the 30 s lease.
             try (DatabaseOutage outage = DatabaseOutage.start()) {
@@ -73,10 +83,15 @@ class DatabaseBlipTest {
             for (OpenSshHosts.Host h : hosts) {
                 assertThat(Jobs.stdout(tenant, jobId, h.name())).isEqualTo("survived\n");
             }
-            await().atMost(Duration.ofSeconds(30)).until(() -> results.getRecords().stream()
-                    .filter(r -> jobId.equals(r.key())).count() >= hosts.size());
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> results.getRecords().stream()
+                                    .filter(r -> jobId.equals(r.key()))
+                                    .count()
+                            >= hosts.size());
             Thread.sleep(2_000);
-            assertThat(results.getRecords().stream().filter(r -> jobId.equals(r.key())).count())
+            assertThat(results.getRecords().stream()
+                            .filter(r -> jobId.equals(r.key()))
+                            .count())
                     .isEqualTo(hosts.size());
             results.stop();
         }

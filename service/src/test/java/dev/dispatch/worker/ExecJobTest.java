@@ -33,9 +33,19 @@ class ExecJobTest {
         List<OpenSshHosts.Host> hosts = fleet.hosts().subList(0, 20);
         tenant.registerHosts(hosts, fleet.userPrivateKey());
 
-        String jobId = Jobs.submit(tenant, Map.of("kind", "exec",
-                "targets", Map.of("hosts", hosts.stream().map(OpenSshHosts.Host::name).toList()),
-                "command", "echo \"$SSH_CONNECTION\" | cut -d' ' -f3,4", "parallelism", 20));
+        String jobId = Jobs.submit(
+                tenant,
+                Map.of(
+                        "kind",
+                        "exec",
+                        "targets",
+                        Map.of(
+                                "hosts",
+                                hosts.stream().map(OpenSshHosts.Host::name).toList()),
+                        "command",
+                        "echo \"$SSH_CONNECTION\" | cut -d' ' -f3,4",
+                        "parallelism",
+                        20));
 
         JsonPath job = Jobs.awaitFinished(tenant, jobId);
         assertThat(job.getString("state")).isEqualTo("SUCCEEDED");
@@ -54,12 +64,22 @@ class ExecJobTest {
         OpenSshHosts.Host host = Fleet.get().hosts().get(0);
         tenant.registerHosts(List.of(host), Fleet.get().userPrivateKey());
 
-        String jobId = Jobs.submit(tenant, Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host.name())),
-                "command", "echo oops >&2; exit 3"));
+        String jobId = Jobs.submit(
+                tenant,
+                Map.of(
+                        "kind",
+                        "exec",
+                        "targets",
+                        Map.of("hosts", List.of(host.name())),
+                        "command",
+                        "echo oops >&2; exit 3"));
 
         assertThat(Jobs.awaitFinished(tenant, jobId).getString("state")).isEqualTo("FAILED");
         Map<String, Object> run = Jobs.onlyRun(tenant, jobId);
-        assertThat(run).containsEntry("state", "FAILED").containsEntry("exitCode", 3).containsEntry("stderrBytes", 5);
+        assertThat(run)
+                .containsEntry("state", "FAILED")
+                .containsEntry("exitCode", 3)
+                .containsEntry("stderrBytes", 5);
     }
 
     @Test
@@ -68,8 +88,17 @@ class ExecJobTest {
         OpenSshHosts.Host host = Fleet.get().hosts().get(1);
         tenant.registerHosts(List.of(host), Fleet.get().userPrivateKey());
 
-        String jobId = Jobs.submit(tenant, Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host.name())),
-                "command", "tr a-z A-Z", "input", "hello, stdin ✓\n"));
+        String jobId = Jobs.submit(
+                tenant,
+                Map.of(
+                        "kind",
+                        "exec",
+                        "targets",
+                        Map.of("hosts", List.of(host.name())),
+                        "command",
+                        "tr a-z A-Z",
+                        "input",
+                        "hello, stdin ✓\n"));
 
         assertThat(Jobs.awaitFinished(tenant, jobId).getString("state")).isEqualTo("SUCCEEDED");
         assertThat(Jobs.stdout(tenant, jobId, host.name())).isEqualTo("HELLO, STDIN ✓\n");
@@ -84,20 +113,33 @@ class ExecJobTest {
         try (KafkaCompanion kafka = new KafkaCompanion(Tenants.kafkaBootstrap())) {
             ConsumerTask<String, String> output = kafka.consumeStrings().fromTopics("dispatch.output.v1");
             ConsumerTask<String, String> results = kafka.consumeStrings().fromTopics("dispatch.host-results.v1");
-            String jobId = Jobs.submit(tenant, Map.of("kind", "exec",
-                    "targets", Map.of("hosts", hosts.stream().map(OpenSshHosts.Host::name).toList()),
-                    "command", "for i in $(seq 1 200); do echo line-$i; echo err-$i >&2; done"));
+            String jobId = Jobs.submit(
+                    tenant,
+                    Map.of(
+                            "kind",
+                            "exec",
+                            "targets",
+                            Map.of(
+                                    "hosts",
+                                    hosts.stream().map(OpenSshHosts.Host::name).toList()),
+                            "command",
+                            "for i in $(seq 1 200); do echo line-$i; echo err-$i >&2; done"));
             assertThat(Jobs.awaitFinished(tenant, jobId).getString("state")).isEqualTo("SUCCEEDED");
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> results.getRecords().stream()
-                    .filter(r -> jobId.equals(r.key())).count() == hosts.size());
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> results.getRecords().stream()
+                                    .filter(r -> jobId.equals(r.key()))
+                                    .count()
+                            == hosts.size());
             for (OpenSshHosts.Host h : hosts) {
                 String key = jobId + "/" + h.name();
                 List<ConsumerRecord<String, String>> chunks = new ArrayList<>(output.getRecords().stream()
-                        .filter(r -> key.equals(r.key())).toList());
+                        .filter(r -> key.equals(r.key()))
+                        .toList());
                 ConsumerRecord<String, String> result = results.getRecords().stream()
                         .filter(r -> jobId.equals(r.key()) && h.name().equals(hostOf(r.value())))
-                        .findFirst().orElseThrow();
+                        .findFirst()
+                        .orElseThrow();
                 JsonNode resultJson = JSON.readTree(result.value());
 
                 StringBuilder stdout = new StringBuilder();
@@ -110,14 +152,17 @@ class ExecJobTest {
                     assertThat(record.timestamp()).isLessThanOrEqualTo(result.timestamp());
                     String stream = chunk.get("stream").asText();
                     perStream.merge(stream, 1, Integer::sum);
-                    (stream.equals("stdout") ? stdout : stderr).append(chunk.path("text").asText(""));
+                    (stream.equals("stdout") ? stdout : stderr)
+                            .append(chunk.path("text").asText(""));
                 }
                 assertThat(stdout.toString()).startsWith("line-1\nline-2\n").endsWith("line-200\n");
                 assertThat(stderr.toString()).startsWith("err-1\n").endsWith("err-200\n");
                 assertThat(resultJson.get("state").asText()).isEqualTo("SUCCEEDED");
                 assertThat(resultJson.at("/outputChunks/stdout").asInt()).isEqualTo(perStream.get("stdout"));
                 assertThat(resultJson.at("/outputChunks/stderr").asInt()).isEqualTo(perStream.get("stderr"));
-                assertThat(headers(result)).containsEntry("ce_tenant", tenant.id).containsKey("ce_id")
+                assertThat(headers(result))
+                        .containsEntry("ce_tenant", tenant.id)
+                        .containsKey("ce_id")
                         .containsEntry("ce_type", "dev.dispatch.host.result");
             }
             output.stop();

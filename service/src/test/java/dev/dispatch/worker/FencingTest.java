@@ -38,7 +38,8 @@ class FencingTest {
         Tenants tenant = Tenants.fresh();
         UUID jobId = UUID.randomUUID();
         UUID runId = UUID.randomUUID();
-        sql("insert into tenant (id) values ('" + tenant.id + "')",
+        sql(
+                "insert into tenant (id) values ('" + tenant.id + "')",
                 "insert into job (id, tenant_id, kind, state, request, submitted_by, source, parallelism, host_count,"
                         + " retries, started_at) values ('" + jobId + "', '" + tenant.id + "', 'exec', 'RUNNING',"
                         + " '{\"kind\":\"exec\",\"command\":\"true\"}', 'test', 'test', 1, 1, 1, now())",
@@ -74,8 +75,9 @@ class FencingTest {
         tenant.registerHosts(List.of(host), Fleet.get().userPrivateKey());
         String marker = "600." + ThreadLocalRandom.current().nextInt(100_000, 999_999);
 
-        String jobId = Jobs.submit(tenant, Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host.name())),
-                "command", "sleep " + marker));
+        String jobId = Jobs.submit(
+                tenant,
+                Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host.name())), "command", "sleep " + marker));
         await().atMost(Duration.ofSeconds(20)).until(() -> remoteProcesses(marker) > 0);
         // What another worker's reaper does when this worker's renewals stop reaching the database.
         sql("update host_run set state = 'LOST', finished_at = now(), error = 'declared lost by the test'"
@@ -87,24 +89,47 @@ class FencingTest {
     }
 
     private static RunResult succeeded(String error) {
-        return new RunResult(RunState.SUCCEEDED, 0, null, error, "127.0.0.1", 22, "root", null,
-                RunResult.StoredStream.EMPTY, RunResult.StoredStream.EMPTY, null);
+        return new RunResult(
+                RunState.SUCCEEDED,
+                0,
+                null,
+                error,
+                "127.0.0.1",
+                22,
+                "root",
+                null,
+                RunResult.StoredStream.EMPTY,
+                RunResult.StoredStream.EMPTY,
+                null);
     }
 
     private static RunResult failed() {
-        return new RunResult(RunState.FAILED, 7, null, "exit code 7", "127.0.0.1", 22, "root", null,
-                RunResult.StoredStream.EMPTY, RunResult.StoredStream.EMPTY, null);
+        return new RunResult(
+                RunState.FAILED,
+                7,
+                null,
+                "exit code 7",
+                "127.0.0.1",
+                22,
+                "root",
+                null,
+                RunResult.StoredStream.EMPTY,
+                RunResult.StoredStream.EMPTY,
+                null);
     }
 
     static long remoteProcesses(String marker) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("pgrep", "-f", "sleep " + marker).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder("pgrep", "-f", "sleep " + marker)
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes()).strip();
         p.waitFor();
         return out.isEmpty() ? 0 : out.lines().count();
     }
 
     private String column(UUID runId, String name) throws Exception {
-        try (Connection c = db.getConnection(); Statement s = c.createStatement();
+        try (Connection c = db.getConnection();
+                Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("select " + name + " from host_run where id = '" + runId + "'")) {
             rs.next();
             return rs.getString(1);
@@ -112,7 +137,8 @@ class FencingTest {
     }
 
     private void sql(String... statements) throws Exception {
-        try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = db.getConnection();
+                Statement s = c.createStatement()) {
             for (String statement : statements) {
                 s.execute(statement);
             }

@@ -49,12 +49,22 @@ class HostKeyPolicyTest {
         Path dir = Files.createTempDirectory("dispatch-hostkeys");
         authority = CustomSshd.Authority.create(dir.resolve("ca"), "ca");
         strangeAuthority = CustomSshd.Authority.create(dir.resolve("ca"), "strange-ca");
-        other = CustomSshd.start(dir.resolve("other"), "127.0.3.1", Fleet.get().userPrivateKey(), null, List.of(),
+        other = CustomSshd.start(
+                dir.resolve("other"), "127.0.3.1", Fleet.get().userPrivateKey(), null, List.of(), List.of());
+        certified = CustomSshd.start(
+                dir.resolve("certified"),
+                "127.0.3.2",
+                Fleet.get().userPrivateKey(),
+                authority,
+                List.of("127.0.3.2", "certified.dispatch.test"),
                 List.of());
-        certified = CustomSshd.start(dir.resolve("certified"), "127.0.3.2", Fleet.get().userPrivateKey(), authority,
-                List.of("127.0.3.2", "certified.dispatch.test"), List.of());
-        misnamed = CustomSshd.start(dir.resolve("misnamed"), "127.0.3.3", Fleet.get().userPrivateKey(), authority,
-                List.of("elsewhere.dispatch.test"), List.of());
+        misnamed = CustomSshd.start(
+                dir.resolve("misnamed"),
+                "127.0.3.3",
+                Fleet.get().userPrivateKey(),
+                authority,
+                List.of("elsewhere.dispatch.test"),
+                List.of());
     }
 
     @AfterAll
@@ -75,11 +85,18 @@ class HostKeyPolicyTest {
         Tenants tenant = Tenants.fresh();
         OpenSshHosts.Host host = Fleet.get().hosts().get(2);
         tenant.putCredential("key", Fleet.get().userPrivateKey());
-        putHost(tenant, "web", host.address(), host.port(), Map.of("hostKeyPolicy", "accept-new")).statusCode(200);
+        putHost(tenant, "web", host.address(), host.port(), Map.of("hostKeyPolicy", "accept-new"))
+                .statusCode(200);
 
         assertThat(runState(tenant, "web")).isEqualTo("SUCCEEDED");
-        List<Map<String, Object>> keys = given().auth().oauth2(tenant.token("dispatch-viewer"))
-                .get("/api/v1/known-hosts/web").then().statusCode(200).extract().jsonPath().getList("keys");
+        List<Map<String, Object>> keys = given().auth()
+                .oauth2(tenant.token("dispatch-viewer"))
+                .get("/api/v1/known-hosts/web")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("keys");
         assertThat(keys).hasSize(1);
         assertThat(keys.get(0)).containsEntry("publicKey", host.hostKeyLine());
         String fingerprint = (String) keys.get(0).get("fingerprint");
@@ -91,14 +108,21 @@ class HostKeyPolicyTest {
         assertThat(runState(tenant, "web")).isEqualTo("SUCCEEDED");
         assertThat(audit(tenant, "known-host.accepted")).hasSize(1);
 
-        putHost(tenant, "web", other.address(), other.port(), Map.of("hostKeyPolicy", "accept-new")).statusCode(200);
+        putHost(tenant, "web", other.address(), other.port(), Map.of("hostKeyPolicy", "accept-new"))
+                .statusCode(200);
         String jobId = submit(tenant, "web");
         assertThat(Jobs.awaitFinished(tenant, jobId).getString("state")).isEqualTo("FAILED");
         Map<String, Object> run = Jobs.onlyRun(tenant, jobId);
         assertThat(run).containsEntry("state", "HOST_KEY_REJECTED");
         assertThat((String) run.get("error")).contains("does not match its known keys");
-        assertThat(given().auth().oauth2(tenant.token("dispatch-viewer")).get("/api/v1/known-hosts/web")
-                .then().extract().jsonPath().getList("keys")).hasSize(1);
+        assertThat(given().auth()
+                        .oauth2(tenant.token("dispatch-viewer"))
+                        .get("/api/v1/known-hosts/web")
+                        .then()
+                        .extract()
+                        .jsonPath()
+                        .getList("keys"))
+                .hasSize(1);
         List<Map<String, Object>> rejected = audit(tenant, "host-key.rejected");
         assertThat(rejected).hasSize(1);
         assertThat(rejected.get(0)).containsEntry("actor", "test-user").containsEntry("outcome", "rejected");
@@ -123,7 +147,8 @@ class HostKeyPolicyTest {
         }
         assertThat(inventory.knownHosts(tenant.id, "db")).hasSize(1);
         assertThat(audit(tenant, "known-host.accepted")).hasSize(1);
-        assertThat(inventory.acceptFirstHostKey(actor, "db", Fleet.get().foreignHostKeyLine())).isFalse();
+        assertThat(inventory.acceptFirstHostKey(actor, "db", Fleet.get().foreignHostKeyLine()))
+                .isFalse();
         assertThat(inventory.knownHosts(tenant.id, "db")).hasSize(1);
     }
 
@@ -153,7 +178,9 @@ class HostKeyPolicyTest {
                 });
                 contact.get();
                 replace.get();
-                assertThat(inventory.knownHosts(tenant.id, host)).as(host).singleElement()
+                assertThat(inventory.knownHosts(tenant.id, host))
+                        .as(host)
+                        .singleElement()
                         .satisfies(k -> assertThat(adminKey).contains(k.publicKey));
             }
         } finally {
@@ -166,32 +193,64 @@ class HostKeyPolicyTest {
         Tenants tenant = Tenants.fresh();
         OpenSshHosts.Host host = Fleet.get().hosts().get(3);
         tenant.putCredential("key", Fleet.get().userPrivateKey());
-        putHost(tenant, "loose", host.address(), host.port(), Map.of("hostKeyPolicy", "off")).statusCode(400)
+        putHost(tenant, "loose", host.address(), host.port(), Map.of("hostKeyPolicy", "off"))
+                .statusCode(400)
                 .body("type", org.hamcrest.Matchers.endsWith("/validation"))
                 .body("errors[0].field", org.hamcrest.Matchers.equalTo("hostKeyPolicy"));
-        given().auth().oauth2(tenant.admin()).contentType(ContentType.JSON).body(Map.of("hostKeyPolicy", "off"))
-                .put("/api/v1/tenant").then().statusCode(400)
+        given().auth()
+                .oauth2(tenant.admin())
+                .contentType(ContentType.JSON)
+                .body(Map.of("hostKeyPolicy", "off"))
+                .put("/api/v1/tenant")
+                .then()
+                .statusCode(400)
                 .body("errors[0].field", org.hamcrest.Matchers.equalTo("hostKeyPolicy"));
-        given().auth().oauth2(tenant.token("dispatch-operator")).contentType(ContentType.JSON)
-                .body(Map.of("allowHostKeyPolicyOff", true)).put("/api/v1/tenant").then().statusCode(403);
+        given().auth()
+                .oauth2(tenant.token("dispatch-operator"))
+                .contentType(ContentType.JSON)
+                .body(Map.of("allowHostKeyPolicyOff", true))
+                .put("/api/v1/tenant")
+                .then()
+                .statusCode(403);
 
-        given().auth().oauth2(tenant.admin()).contentType(ContentType.JSON)
-                .body(Map.of("allowHostKeyPolicyOff", true)).put("/api/v1/tenant").then().statusCode(200)
+        given().auth()
+                .oauth2(tenant.admin())
+                .contentType(ContentType.JSON)
+                .body(Map.of("allowHostKeyPolicyOff", true))
+                .put("/api/v1/tenant")
+                .then()
+                .statusCode(200)
                 .body("allowHostKeyPolicyOff", org.hamcrest.Matchers.equalTo(true))
                 .body("hostKeyPolicy", org.hamcrest.Matchers.equalTo("strict"));
-        putHost(tenant, "loose", host.address(), host.port(), Map.of("hostKeyPolicy", "off")).statusCode(200);
+        putHost(tenant, "loose", host.address(), host.port(), Map.of("hostKeyPolicy", "off"))
+                .statusCode(200);
         assertThat(runState(tenant, "loose")).isEqualTo("SUCCEEDED");
         assertThat(runState(tenant, "loose")).isEqualTo("SUCCEEDED");
         List<Map<String, Object>> unverified = audit(tenant, "host-key.unverified");
         assertThat(unverified).hasSize(2);
         assertThat((Map<String, Object>) unverified.get(0).get("details"))
                 .containsEntry("fingerprint", fingerprintOf(host.hostKeyLine()));
-        assertThat(given().auth().oauth2(tenant.token("dispatch-viewer")).get("/api/v1/known-hosts/loose")
-                .then().extract().jsonPath().getList("keys")).isEmpty();
+        assertThat(given().auth()
+                        .oauth2(tenant.token("dispatch-viewer"))
+                        .get("/api/v1/known-hosts/loose")
+                        .then()
+                        .extract()
+                        .jsonPath()
+                        .getList("keys"))
+                .isEmpty();
 
-        given().auth().oauth2(tenant.admin()).contentType(ContentType.JSON)
-                .body(Map.of("allowHostKeyPolicyOff", false)).put("/api/v1/tenant").then().statusCode(200);
-        given().auth().oauth2(tenant.token("dispatch-viewer")).get("/api/v1/tenant").then().statusCode(200)
+        given().auth()
+                .oauth2(tenant.admin())
+                .contentType(ContentType.JSON)
+                .body(Map.of("allowHostKeyPolicyOff", false))
+                .put("/api/v1/tenant")
+                .then()
+                .statusCode(200);
+        given().auth()
+                .oauth2(tenant.token("dispatch-viewer"))
+                .get("/api/v1/tenant")
+                .then()
+                .statusCode(200)
                 .body("allowHostKeyPolicyOff", org.hamcrest.Matchers.equalTo(false));
         String jobId = submit(tenant, "loose");
         Jobs.awaitFinished(tenant, jobId);
@@ -202,8 +261,8 @@ class HostKeyPolicyTest {
         assertThat(audit(tenant, "host-key.rejected")).hasSize(1);
         List<Map<String, Object>> changes = audit(tenant, "tenant.update");
         assertThat(changes).hasSize(2);
-        assertThat((Map<String, Object>) changes.get(0).get("details")).containsEntry("hostsNowRejected",
-                List.of("loose"));
+        assertThat((Map<String, Object>) changes.get(0).get("details"))
+                .containsEntry("hostsNowRejected", List.of("loose"));
     }
 
     @Test
@@ -214,12 +273,18 @@ class HostKeyPolicyTest {
         putHost(tenant, "plain", host.address(), host.port(), Map.of()).statusCode(200);
         assertThat(runState(tenant, "plain")).isEqualTo("HOST_KEY_REJECTED");
 
-        given().auth().oauth2(tenant.admin()).contentType(ContentType.JSON)
-                .body(Map.of("hostKeyPolicy", "accept-new")).put("/api/v1/tenant").then().statusCode(200);
+        given().auth()
+                .oauth2(tenant.admin())
+                .contentType(ContentType.JSON)
+                .body(Map.of("hostKeyPolicy", "accept-new"))
+                .put("/api/v1/tenant")
+                .then()
+                .statusCode(200);
         assertThat(runState(tenant, "plain")).isEqualTo("SUCCEEDED");
         assertThat(audit(tenant, "known-host.accepted")).hasSize(1);
 
-        putHost(tenant, "pinned", host.address(), host.port(), Map.of("hostKeyPolicy", "strict")).statusCode(200);
+        putHost(tenant, "pinned", host.address(), host.port(), Map.of("hostKeyPolicy", "strict"))
+                .statusCode(200);
         assertThat(runState(tenant, "pinned")).isEqualTo("HOST_KEY_REJECTED");
     }
 
@@ -232,8 +297,8 @@ class HostKeyPolicyTest {
         putHost(tenant, "bracketed", host.address(), host.port(), Map.of()).statusCode(200);
         putHost(tenant, "wrong", host.address(), host.port(), Map.of()).statusCode(200);
         String pattern = "[" + host.address() + "]:" + host.port();
-        putKnownHostsText(tenant, "hashed", "# from ssh-keygen -H\n" + hashed(pattern) + " " + host.hostKeyLine()
-                + "\n");
+        putKnownHostsText(
+                tenant, "hashed", "# from ssh-keygen -H\n" + hashed(pattern) + " " + host.hostKeyLine() + "\n");
         putKnownHostsText(tenant, "bracketed", pattern + "," + host.address() + " " + host.hostKeyLine() + " c\n");
         putKnownHostsText(tenant, "wrong", hashed(pattern) + " " + Fleet.get().foreignHostKeyLine() + "\n");
 
@@ -246,15 +311,23 @@ class HostKeyPolicyTest {
     void hostCertificatesSignedByATrustedAuthorityAreAccepted() {
         Tenants tenant = Tenants.fresh();
         tenant.putCredential("key", Fleet.get().userPrivateKey());
-        putHost(tenant, "signed", certified.address(), certified.port(), Map.of()).statusCode(200);
-        putHost(tenant, "stranger", certified.address(), certified.port(), Map.of()).statusCode(200);
-        putHost(tenant, "revoked", certified.address(), certified.port(), Map.of()).statusCode(200);
-        putKnownHostsText(tenant, "signed", "@cert-authority *.dispatch.test,127.0.3.* "
-                + authority.publicKeyLine() + "\n");
+        putHost(tenant, "signed", certified.address(), certified.port(), Map.of())
+                .statusCode(200);
+        putHost(tenant, "stranger", certified.address(), certified.port(), Map.of())
+                .statusCode(200);
+        putHost(tenant, "revoked", certified.address(), certified.port(), Map.of())
+                .statusCode(200);
+        putKnownHostsText(
+                tenant, "signed", "@cert-authority *.dispatch.test,127.0.3.* " + authority.publicKeyLine() + "\n");
         putKnownHostsText(tenant, "stranger", "@cert-authority * " + strangeAuthority.publicKeyLine() + "\n");
-        putKnownHostsText(tenant, "revoked", "@cert-authority * " + authority.publicKeyLine() + "\n@revoked * "
-                + certified.hostKeyLine() + "\n");
-        given().auth().oauth2(tenant.token("dispatch-viewer")).get("/api/v1/known-hosts/signed").then()
+        putKnownHostsText(
+                tenant,
+                "revoked",
+                "@cert-authority * " + authority.publicKeyLine() + "\n@revoked * " + certified.hostKeyLine() + "\n");
+        given().auth()
+                .oauth2(tenant.token("dispatch-viewer"))
+                .get("/api/v1/known-hosts/signed")
+                .then()
                 .body("keys[0].marker", org.hamcrest.Matchers.equalTo("cert-authority"));
 
         assertThat(runState(tenant, "signed")).isEqualTo("SUCCEEDED");
@@ -266,7 +339,8 @@ class HostKeyPolicyTest {
     void aCertificateForAnotherNameFallsBackToThePlainKey() {
         Tenants tenant = Tenants.fresh();
         tenant.putCredential("key", Fleet.get().userPrivateKey());
-        putHost(tenant, "ca-only", misnamed.address(), misnamed.port(), Map.of()).statusCode(200);
+        putHost(tenant, "ca-only", misnamed.address(), misnamed.port(), Map.of())
+                .statusCode(200);
         putHost(tenant, "pinned", misnamed.address(), misnamed.port(), Map.of()).statusCode(200);
         putKnownHostsText(tenant, "ca-only", "@cert-authority * " + authority.publicKeyLine() + "\n");
         putKnownHostsText(tenant, "pinned", misnamed.address() + " " + misnamed.hostKeyLine() + "\n");
@@ -279,23 +353,32 @@ class HostKeyPolicyTest {
         assertThat(runState(tenant, "pinned")).isEqualTo("SUCCEEDED");
     }
 
-    private static io.restassured.response.ValidatableResponse putHost(Tenants tenant, String name, String address,
-            int port, Map<String, Object> extra) {
-        Map<String, Object> body = new HashMap<>(Map.of("address", address, "port", port, "user",
-                Fleet.get().user(), "credential", "key"));
+    private static io.restassured.response.ValidatableResponse putHost(
+            Tenants tenant, String name, String address, int port, Map<String, Object> extra) {
+        Map<String, Object> body = new HashMap<>(
+                Map.of("address", address, "port", port, "user", Fleet.get().user(), "credential", "key"));
         body.putAll(extra);
-        return given().auth().oauth2(tenant.admin()).contentType(ContentType.JSON).body(body)
-                .put("/api/v1/hosts/" + name).then();
+        return given().auth()
+                .oauth2(tenant.admin())
+                .contentType(ContentType.JSON)
+                .body(body)
+                .put("/api/v1/hosts/" + name)
+                .then();
     }
 
     private static void putKnownHostsText(Tenants tenant, String host, String text) {
-        given().auth().oauth2(tenant.admin()).contentType(ContentType.TEXT).body(text)
-                .put("/api/v1/known-hosts/" + host).then().statusCode(200);
+        given().auth()
+                .oauth2(tenant.admin())
+                .contentType(ContentType.TEXT)
+                .body(text)
+                .put("/api/v1/known-hosts/" + host)
+                .then()
+                .statusCode(200);
     }
 
     private static String submit(Tenants tenant, String host) {
-        return Jobs.submit(tenant, Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host)),
-                "command", "echo ok"));
+        return Jobs.submit(
+                tenant, Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host)), "command", "echo ok"));
     }
 
     private static String runState(Tenants tenant, String host) {
@@ -305,8 +388,15 @@ class HostKeyPolicyTest {
     }
 
     static List<Map<String, Object>> audit(Tenants tenant, String action) {
-        return given().auth().oauth2(tenant.token("dispatch-viewer")).queryParam("action", action)
-                .get("/api/v1/audit").then().statusCode(200).extract().jsonPath().getList("items");
+        return given().auth()
+                .oauth2(tenant.token("dispatch-viewer"))
+                .queryParam("action", action)
+                .get("/api/v1/audit")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("items");
     }
 
     private static String hashed(String hostPattern) throws Exception {
@@ -315,7 +405,8 @@ class HostKeyPolicyTest {
         Mac mac = Mac.getInstance("HmacSHA1");
         mac.init(new SecretKeySpec(salt, "HmacSHA1"));
         byte[] hash = mac.doFinal(hostPattern.getBytes(StandardCharsets.UTF_8));
-        return "|1|" + Base64.getEncoder().encodeToString(salt) + "|" + Base64.getEncoder().encodeToString(hash);
+        return "|1|" + Base64.getEncoder().encodeToString(salt) + "|"
+                + Base64.getEncoder().encodeToString(hash);
     }
 
     private static String fingerprintOf(String keyLine) {

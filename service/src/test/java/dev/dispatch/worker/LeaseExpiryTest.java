@@ -23,7 +23,8 @@ class LeaseExpiryTest {
     void runOfADeadWorkerEndsLostAndItsJobFinishes() throws Exception {
         Tenants tenant = Tenants.fresh();
         UUID jobId = UUID.randomUUID();
-        try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
+        try (Connection c = db.getConnection();
+                Statement s = c.createStatement()) {
             s.execute("insert into tenant (id) values ('" + tenant.id + "')");
             s.execute("insert into job (id, tenant_id, kind, state, request, submitted_by, source, parallelism,"
                     + " host_count, started_at) values ('" + jobId + "', '" + tenant.id + "', 'exec', 'RUNNING',"

@@ -27,18 +27,23 @@ class OutboxTest {
         String payload = "{\"jobId\":\"" + jobId + "\",\"host\":\"h1\",\"state\":\"SUCCEEDED\",\"attempt\":1}";
         try (KafkaCompanion kafka = new KafkaCompanion(Tenants.kafkaBootstrap())) {
             ConsumerTask<String, String> results = kafka.consumeStrings().fromTopics("dispatch.host-results.v1");
-            try (Connection c = db.getConnection(); PreparedStatement s = c.prepareStatement(
-                    "insert into outbox (topic, record_key, tenant_id, type, payload) values"
-                            + " ('dispatch.host-results.v1', ?, 't-outbox', 'dev.dispatch.host.result', ?::jsonb)")) {
+            try (Connection c = db.getConnection();
+                    PreparedStatement s = c.prepareStatement(
+                            "insert into outbox (topic, record_key, tenant_id, type, payload) values"
+                                    + " ('dispatch.host-results.v1', ?, 't-outbox', 'dev.dispatch.host.result', ?::jsonb)")) {
                 s.setString(1, jobId);
                 s.setString(2, payload);
                 s.executeUpdate();
             }
-            await().atMost(Duration.ofSeconds(20)).until(() -> results.getRecords().stream()
-                    .anyMatch(r -> jobId.equals(r.key())));
-            var record = results.getRecords().stream().filter(r -> jobId.equals(r.key())).findFirst().orElseThrow();
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> results.getRecords().stream().anyMatch(r -> jobId.equals(r.key())));
+            var record = results.getRecords().stream()
+                    .filter(r -> jobId.equals(r.key()))
+                    .findFirst()
+                    .orElseThrow();
             assertThat(record.value()).contains("\"state\": \"SUCCEEDED\"").contains(jobId);
-            assertThat(new String(record.headers().lastHeader("ce_tenant").value())).isEqualTo("t-outbox");
+            assertThat(new String(record.headers().lastHeader("ce_tenant").value()))
+                    .isEqualTo("t-outbox");
             await().atMost(Duration.ofSeconds(10)).until(() -> pending(jobId) == 0);
             results.stop();
         }

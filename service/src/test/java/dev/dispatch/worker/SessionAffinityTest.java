@@ -31,18 +31,33 @@ class SessionAffinityTest {
         List<OpenSshHosts.Host> hosts = fleet.hosts().subList(0, 3);
         tenant.registerHosts(hosts, fleet.userPrivateKey());
 
-        String jobId = Jobs.submit(tenant, Map.of("kind", "exec",
-                "targets", Map.of("hosts", hosts.stream().map(OpenSshHosts.Host::name).toList()), "command", "true"));
+        String jobId = Jobs.submit(
+                tenant,
+                Map.of(
+                        "kind",
+                        "exec",
+                        "targets",
+                        Map.of(
+                                "hosts",
+                                hosts.stream().map(OpenSshHosts.Host::name).toList()),
+                        "command",
+                        "true"));
         assertThat(Jobs.awaitFinished(tenant, jobId).getString("state")).isEqualTo("SUCCEEDED");
 
-        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(hintedHosts(tenant.id))
-                .containsExactlyInAnyOrderElementsOf(hosts.stream().map(OpenSshHosts.Host::name).toList()));
+        await().atMost(Duration.ofSeconds(15))
+                .untilAsserted(() -> assertThat(hintedHosts(tenant.id))
+                        .containsExactlyInAnyOrderElementsOf(
+                                hosts.stream().map(OpenSshHosts.Host::name).toList()));
     }
 
     @SuppressWarnings("unchecked")
     private List<String> hintedHosts(String tenant) {
-        return QuarkusTransaction.requiringNew().call(() -> em.createNativeQuery(
-                "select host_name from ssh_session_hint where tenant_id = :t and worker_id = :w", String.class)
-                .setParameter("t", tenant).setParameter("w", worker.workerId()).getResultList());
+        return QuarkusTransaction.requiringNew()
+                .call(() -> em.createNativeQuery(
+                                "select host_name from ssh_session_hint where tenant_id = :t and worker_id = :w",
+                                String.class)
+                        .setParameter("t", tenant)
+                        .setParameter("w", worker.workerId())
+                        .getResultList());
     }
 }

@@ -50,12 +50,14 @@ class StreamCaptureTest {
             int head = limit / 2;
             int tail = limit - head;
             String whole = new String(everything, StandardCharsets.UTF_8);
-            String expected = everything.length <= limit ? whole
+            String expected = everything.length <= limit
+                    ? whole
                     : whole.substring(0, head) + "\n[... " + (everything.length - limit) + " bytes cut ...]\n"
                             + whole.substring(everything.length - tail);
             var stored = capture.stored();
-            assertThat(new String(stored.data(), StandardCharsets.UTF_8)).as("limit %d, %d bytes", limit,
-                    everything.length).isEqualTo(expected);
+            assertThat(new String(stored.data(), StandardCharsets.UTF_8))
+                    .as("limit %d, %d bytes", limit, everything.length)
+                    .isEqualTo(expected);
             assertThat(stored.totalBytes()).isEqualTo(everything.length);
             assertThat(stored.truncated()).isEqualTo(everything.length > limit);
         }

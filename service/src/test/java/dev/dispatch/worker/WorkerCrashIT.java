@@ -41,7 +41,8 @@ class WorkerCrashIT {
 
     @BeforeAll
     static void startEverything() throws Exception {
-        Assumptions.assumeTrue("local".equals(System.getProperty("test.services", "local")),
+        Assumptions.assumeTrue(
+                "local".equals(System.getProperty("test.services", "local")),
                 "crash test runs against the project's local services");
         services = new TestServicesResource();
         config = services.start();
@@ -79,8 +80,8 @@ class WorkerCrashIT {
     }
 
     private static long runsHeldBy(String jobId, String worker) throws Exception {
-        try (Connection c = DriverManager.getConnection(config.get("quarkus.datasource.jdbc.url"),
-                config.get("quarkus.datasource.username"), null);
+        try (Connection c = DriverManager.getConnection(
+                        config.get("quarkus.datasource.jdbc.url"), config.get("quarkus.datasource.username"), null);
                 PreparedStatement s = c.prepareStatement("select count(*) from host_run where job_id = ?::uuid"
                         + " and claimed_by = ? and state = 'RUNNING'")) {
             s.setString(1, jobId);
@@ -98,18 +99,48 @@ class WorkerCrashIT {
         Files.createDirectories(markers);
         String command = "echo ran >> " + markers + "/$(echo $SSH_CONNECTION | cut -d' ' -f3); sleep 3";
         try (DispatchProcess worker = DispatchProcess.start("crash-worker-" + retries, env("worker", "worker-b"))) {
-            String jobId = given().baseUri(api.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
-                    .body(Map.of("kind", "exec", "targets", Map.of("hosts", hosts), "command", command,
-                            "parallelism", HOSTS, "retries", retries))
-                    .post("/api/v1/jobs").then().statusCode(202).extract().path("id");
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+            String jobId = given().baseUri(api.baseUrl())
+                    .auth()
+                    .oauth2(token)
+                    .contentType(ContentType.JSON)
+                    .body(Map.of(
+                            "kind",
+                            "exec",
+                            "targets",
+                            Map.of("hosts", hosts),
+                            "command",
+                            command,
+                            "parallelism",
+                            HOSTS,
+                            "retries",
+                            retries))
+                    .post("/api/v1/jobs")
+                    .then()
+                    .statusCode(202)
+                    .extract()
+                    .path("id");
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(50))
                     .until(() -> runsHeldBy(jobId, "worker-b") >= 2 && markerFiles(markers) >= 6);
             worker.kill9();
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> List.of(
-                    "SUCCEEDED", "FAILED").contains(given().baseUri(api.baseUrl()).auth().oauth2(token)
-                    .get("/api/v1/jobs/" + jobId).then().extract().path("state")));
-            return given().baseUri(api.baseUrl()).auth().oauth2(token).get("/api/v1/jobs/" + jobId + "/runs")
-                    .then().statusCode(200).extract().jsonPath();
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(250))
+                    .until(() -> List.of("SUCCEEDED", "FAILED")
+                            .contains(given().baseUri(api.baseUrl())
+                                    .auth()
+                                    .oauth2(token)
+                                    .get("/api/v1/jobs/" + jobId)
+                                    .then()
+                                    .extract()
+                                    .path("state")));
+            return given().baseUri(api.baseUrl())
+                    .auth()
+                    .oauth2(token)
+                    .get("/api/v1/jobs/" + jobId + "/runs")
+                    .then()
+                    .statusCode(200)
+                    .extract()
+                    .jsonPath();
         }
     }
 
@@ -125,20 +156,43 @@ class WorkerCrashIT {
     }
 
     private void drainAndCheck(String token, List<String> hosts, DispatchProcess worker) throws Exception {
-        String jobId = given().baseUri(api.baseUrl()).auth().oauth2(token).contentType(ContentType.JSON)
-                .body(Map.of("kind", "exec", "targets", Map.of("hosts", hosts), "command", "sleep 6",
-                        "parallelism", HOSTS))
-                .post("/api/v1/jobs").then().statusCode(202).extract().path("id");
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+        String jobId = given().baseUri(api.baseUrl())
+                .auth()
+                .oauth2(token)
+                .contentType(ContentType.JSON)
+                .body(Map.of(
+                        "kind", "exec", "targets", Map.of("hosts", hosts), "command", "sleep 6", "parallelism", HOSTS))
+                .post("/api/v1/jobs")
+                .then()
+                .statusCode(202)
+                .extract()
+                .path("id");
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(50))
                 .until(() -> runsHeldBy(jobId, "worker-c") >= 2);
         worker.close();
 
-        assertThat(runsHeldBy(jobId, "worker-c")).as("runs still RUNNING under the stopped worker").isZero();
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> List.of(
-                "SUCCEEDED", "FAILED").contains(given().baseUri(api.baseUrl()).auth().oauth2(token)
-                .get("/api/v1/jobs/" + jobId).then().extract().path("state")));
-        List<Map<String, Object>> runs = given().baseUri(api.baseUrl()).auth().oauth2(token)
-                .get("/api/v1/jobs/" + jobId + "/runs").then().extract().jsonPath().getList("$");
+        assertThat(runsHeldBy(jobId, "worker-c"))
+                .as("runs still RUNNING under the stopped worker")
+                .isZero();
+        await().atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(250))
+                .until(() -> List.of("SUCCEEDED", "FAILED")
+                        .contains(given().baseUri(api.baseUrl())
+                                .auth()
+                                .oauth2(token)
+                                .get("/api/v1/jobs/" + jobId)
+                                .then()
+                                .extract()
+                                .path("state")));
+        List<Map<String, Object>> runs = given().baseUri(api.baseUrl())
+                .auth()
+                .oauth2(token)
+                .get("/api/v1/jobs/" + jobId + "/runs")
+                .then()
+                .extract()
+                .jsonPath()
+                .getList("$");
         assertThat(runs).allSatisfy(r -> assertThat(r.get("state")).isIn("SUCCEEDED", "CANCELLED"));
         assertThat(runs).anySatisfy(r -> assertThat(r.get("state")).isEqualTo("CANCELLED"));
     }
@@ -164,15 +218,20 @@ class WorkerCrashIT {
         JsonPath runs = runJobAndKillSecondWorker("crash-a", 0, markers);
 
         List<Map<String, Object>> all = runs.getList("$");
-        List<Map<String, Object>> lost = all.stream().filter(r -> "LOST".equals(r.get("state"))).toList();
+        List<Map<String, Object>> lost =
+                all.stream().filter(r -> "LOST".equals(r.get("state"))).toList();
         assertThat(lost).as("runs of the killed worker").isNotEmpty();
         assertThat(all).allSatisfy(r -> assertThat(r.get("state")).isIn("SUCCEEDED", "LOST"));
         assertThat(all).allSatisfy(r -> assertThat(r.get("attempt")).isEqualTo(1));
         Map<String, Integer> lines = markerLines(markers);
-        assertThat(lines.values()).as("executions per host").allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(1));
-        assertThat(all).filteredOn(r -> "SUCCEEDED".equals(r.get("state")))
+        assertThat(lines.values())
+                .as("executions per host")
+                .allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(1));
+        assertThat(all)
+                .filteredOn(r -> "SUCCEEDED".equals(r.get("state")))
                 .allSatisfy(r -> assertThat(lines.get((String) r.get("host"))).isEqualTo(1));
-        assertThat(lost).as("a LOST run that had started is not run again")
+        assertThat(lost)
+                .as("a LOST run that had started is not run again")
                 .anySatisfy(r -> assertThat(lines.get((String) r.get("host"))).isEqualTo(1));
     }
 
@@ -186,7 +245,8 @@ class WorkerCrashIT {
         Map<String, Integer> lines = markerLines(markers);
         for (Map<String, Object> run : all) {
             int attempts = (Integer) run.get("attempt");
-            assertThat(lines.get((String) run.get("host"))).as("executions on %s", run.get("host"))
+            assertThat(lines.get((String) run.get("host")))
+                    .as("executions on %s", run.get("host"))
                     .isBetween(1, attempts);
         }
         assertThat(all).anySatisfy(r -> {
