@@ -17,6 +17,7 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.UriInfo;
 import java.io.InputStream;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.jboss.resteasy.reactive.RestResponse;
 
 /** The tenant's content-addressed file store, for copies and updates larger than inline content allows. */
@@ -35,6 +36,9 @@ public class ArtifactResource {
      * tenant: 201 with {@code Location} for new content, 200 when the tenant already had it; 413
      * {@code artifact-too-large} past the limit.
      */
+    @Operation(
+            operationId = "uploadArtifact",
+            summary = "Upload a file into the tenant's content-addressed artifact store")
     @POST
     @Consumes(MediaType.APPLICATION_OCTET_STREAM)
     @Produces(MediaType.APPLICATION_JSON)
@@ -58,6 +62,7 @@ public class ArtifactResource {
     }
 
     /** The artifact's bytes ({@code application/octet-stream}, streamed); 404 for unknown or other tenants' ones. */
+    @Operation(operationId = "downloadArtifact", summary = "Download an artifact by its SHA-256")
     @GET
     @Path("/{sha256}")
     @Produces(MediaType.APPLICATION_OCTET_STREAM)

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /** The tenant's audit trail: who did what, when, from where, with what outcome; and a check of its hash chain. */
 @Path("/api/v1/audit")
@@ -68,6 +69,7 @@ public class AuditResource {
             boolean valid, long checked, Long brokenAt, String reason, Long checkpointSeq, int checkpoints) {}
 
     /** Newest first; filter by {@code action}; page with {@code before} (a record id). */
+    @Operation(operationId = "listAuditEvents", summary = "List the tenant's audit events, newest first, paged")
     @GET
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
     public AuditPageResponse list(
@@ -85,6 +87,9 @@ public class AuditResource {
     }
 
     /** Recomputes the tenant's HMAC chain from the first record and checks it against its published checkpoints. */
+    @Operation(
+            operationId = "verifyAuditTrail",
+            summary = "Verify the tenant's audit hash chain against its checkpoints")
     @GET
     @Path("/verify")
     @RolesAllowed(Roles.ADMIN)

@@ -13,6 +13,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /** Write-only private keys: listed by name, type and fingerprint only. */
 @Path("/api/v1/credentials")
@@ -27,6 +28,9 @@ public class CredentialResource {
     }
 
     /** Stores (encrypted) or replaces a private key; answers its type and fingerprint only. */
+    @Operation(
+            operationId = "putCredential",
+            summary = "Create or replace a write-only credential (private key, passphrase)")
     @PUT
     @Path("/{name}")
     @Consumes(MediaType.APPLICATION_JSON)
@@ -40,6 +44,9 @@ public class CredentialResource {
     }
 
     /** Stores an unencrypted private key sent as the raw key file ({@code curl --data-binary @id_ed25519}). */
+    @Operation(
+            operationId = "putCredential",
+            summary = "Create or replace a write-only credential (private key, passphrase)")
     @PUT
     @Path("/{name}")
     @Consumes({MediaType.TEXT_PLAIN, "application/x-pem-file"})
@@ -49,6 +56,7 @@ public class CredentialResource {
     }
 
     /** The tenant's credentials by name: type, fingerprint and timestamps, never key material. */
+    @Operation(operationId = "listCredentials", summary = "List credentials (names and fingerprints, never secrets)")
     @GET
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
     public List<CredentialResponse> list() {
@@ -58,6 +66,7 @@ public class CredentialResource {
     }
 
     /** Deletes a credential: 204; 404 if unknown; 409 {@code credential-in-use} while hosts refer to it. */
+    @Operation(operationId = "deleteCredential", summary = "Delete a credential")
     @DELETE
     @Path("/{name}")
     @RolesAllowed(Roles.ADMIN)

@@ -12,6 +12,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /** The tenant's host groups: explicit members and/or a label selector, shown with the hosts they resolve to. */
 @Path("/api/v1/groups")
@@ -26,6 +27,7 @@ public class GroupResource {
     }
 
     /** Creates or replaces a group; every member must be a host of the tenant. Answers it resolved. */
+    @Operation(operationId = "putGroup", summary = "Create or replace a host group")
     @PUT
     @Path("/{name}")
     @Consumes(MediaType.APPLICATION_JSON)
@@ -38,6 +40,7 @@ public class GroupResource {
     }
 
     /** One group with its resolved hosts; 404 if it is neither stored nor named by any host. */
+    @Operation(operationId = "getGroup", summary = "Get a host group")
     @GET
     @Path("/{name}")
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
@@ -49,6 +52,7 @@ public class GroupResource {
     }
 
     /** Every group, stored or named by hosts, by name. */
+    @Operation(operationId = "listGroups", summary = "List host groups")
     @GET
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
     public List<GroupResponse> list() {
@@ -58,6 +62,7 @@ public class GroupResource {
     }
 
     /** Deletes a stored group (hosts keep their own {@code groups} lists): 204; 404 if no such group is stored. */
+    @Operation(operationId = "deleteGroup", summary = "Delete a host group")
     @DELETE
     @Path("/{name}")
     @RolesAllowed(Roles.ADMIN)

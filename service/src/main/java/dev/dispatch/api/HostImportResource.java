@@ -11,6 +11,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /**
  * {@code POST /api/v1/hosts:import}: many hosts (and groups) from one file, in one transaction, all or nothing. The
@@ -30,6 +31,7 @@ public class HostImportResource {
     }
 
     /** Imports the dispatch TOML format. */
+    @Operation(operationId = "importHosts", summary = "Import hosts from a TOML, YAML or ssh_config file")
     @POST
     @Consumes({"application/toml", "text/toml"})
     @RolesAllowed(Roles.ADMIN)
@@ -41,6 +43,7 @@ public class HostImportResource {
     }
 
     /** Imports bssh-style YAML clusters; each cluster becomes a group. */
+    @Operation(operationId = "importHosts", summary = "Import hosts from a TOML, YAML or ssh_config file")
     @POST
     @Consumes({"application/yaml", "application/x-yaml", "text/yaml"})
     @RolesAllowed(Roles.ADMIN)
@@ -52,6 +55,7 @@ public class HostImportResource {
     }
 
     /** Imports an OpenSSH ssh_config file; each concrete Host alias becomes a host. */
+    @Operation(operationId = "importHosts", summary = "Import hosts from a TOML, YAML or ssh_config file")
     @POST
     @Consumes({MediaType.TEXT_PLAIN, "text/x-ssh-config"})
     @RolesAllowed(Roles.ADMIN)

@@ -16,6 +16,7 @@ import jakarta.ws.rs.core.MediaType;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /** The tenant's host inventory. */
 @Path("/api/v1/hosts")
@@ -30,6 +31,7 @@ public class HostResource {
     }
 
     /** Creates or replaces a host; answers the stored host. */
+    @Operation(operationId = "putHost", summary = "Create or replace an inventory host")
     @PUT
     @Path("/{name}")
     @Consumes(MediaType.APPLICATION_JSON)
@@ -53,6 +55,7 @@ public class HostResource {
     }
 
     /** One host. */
+    @Operation(operationId = "getHost", summary = "Get an inventory host")
     @GET
     @Path("/{name}")
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
@@ -67,6 +70,7 @@ public class HostResource {
      * The tenant's hosts by name; {@code group} keeps those the group resolves to, each {@code label}
      * ({@code key=value}, or {@code key} for any value) those carrying it.
      */
+    @Operation(operationId = "listHosts", summary = "List inventory hosts, optionally by label selector")
     @GET
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
     public List<HostResponse> list(@QueryParam("group") String group, @QueryParam("label") List<String> label) {
@@ -94,6 +98,7 @@ public class HostResource {
      * Deletes a host, its trusted host keys and its membership in groups: 204; 404 if unknown. Runs still queued
      * for it end {@code FAILED} ("no longer in the inventory") when a worker picks them up.
      */
+    @Operation(operationId = "deleteHost", summary = "Delete an inventory host")
     @DELETE
     @Path("/{name}")
     @RolesAllowed(Roles.ADMIN)

@@ -33,6 +33,7 @@ import jakarta.ws.rs.sse.Sse;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.jboss.resteasy.reactive.RestResponse;
 
 /** Submit jobs and read their state, runs and output. */
@@ -65,6 +66,7 @@ public class JobResource {
      * Submits a job: 202 with Location for a new job, 200 with the first job for a repeated idempotency key.
      * With {@code ?dryRun=true} it only validates and resolves targets (200 with the plan), touching nothing.
      */
+    @Operation(operationId = "submitJob", summary = "Submit a job (202 with Location), or validate it only with dryRun")
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
@@ -84,6 +86,7 @@ public class JobResource {
     }
 
     /** Cancels the job: queued runs are skipped, running commands signalled and closed; 409 if it already ended. */
+    @Operation(operationId = "cancelJob", summary = "Cancel a job: queued runs are skipped, running commands stopped")
     @POST
     @Path("/{id}/cancel")
     @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
@@ -98,6 +101,9 @@ public class JobResource {
     }
 
     /** Submits a new job over the hosts whose runs ended in the given states (default: all but SUCCEEDED). */
+    @Operation(
+            operationId = "retryJob",
+            summary = "Submit a new job over the hosts whose runs ended in the given states")
     @POST
     @Path("/{id}/retry")
     @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
@@ -110,6 +116,9 @@ public class JobResource {
      * Server-Sent Events of the job: first what already happened (replayed from PostgreSQL), then live
      * {@code run-started}, {@code output}, {@code run-finished}; the stream ends after {@code job-finished}.
      */
+    @Operation(
+            operationId = "streamJobEvents",
+            summary = "Stream the job's events (Server-Sent Events, replay then live)")
     @GET
     @Path("/{id}/events")
     @Produces(MediaType.SERVER_SENT_EVENTS)
@@ -140,6 +149,7 @@ public class JobResource {
      * The tenant's jobs, newest first. Filters: {@code state}, {@code kind}, {@code label} ({@code key=value} or
      * {@code key}), {@code since} (ISO-8601 instant). Pass {@code nextCursor} back as {@code cursor} for the next page.
      */
+    @Operation(operationId = "listJobs", summary = "List jobs, newest first, paged")
     @GET
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
     public JobPageResponse list(
@@ -182,6 +192,7 @@ public class JobResource {
     }
 
     /** The job, its request and run summary. */
+    @Operation(operationId = "getJob", summary = "Get a job with its per-state run summary")
     @GET
     @Path("/{id}")
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
@@ -194,6 +205,7 @@ public class JobResource {
      * The job's host runs in submission order; with {@code ?groupBy=output}, hosts grouped by identical stored stdout
      * and outcome ({@link RunGroupResponse}), largest group first.
      */
+    @Operation(operationId = "listJobRuns", summary = "List the job's host runs, or group them by identical output")
     @GET
     @Path("/{id}/runs")
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
@@ -222,6 +234,7 @@ public class JobResource {
      * {@code fetch} job the fetched file ({@code application/octet-stream}, streamed; {@code stream} ignored), 404
      * when the run fetched none.
      */
+    @Operation(operationId = "getRunOutput", summary = "Get one host run's output")
     @GET
     @Path("/{id}/runs/{host}/output")
     // One fixed type, so the stream writer is chosen at build time; the fetch branch sets its own Content-Type.

@@ -13,6 +13,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /** The tenant's trusted host keys, per inventory host name. */
 @Path("/api/v1/known-hosts")
@@ -27,6 +28,7 @@ public class KnownHostResource {
     }
 
     /** Replaces the host's keys with {@code {"keys": [...]}}. */
+    @Operation(operationId = "putKnownHostKeys", summary = "Set the trusted host keys of an inventory host")
     @PUT
     @Path("/{host}")
     @Consumes(MediaType.APPLICATION_JSON)
@@ -39,6 +41,7 @@ public class KnownHostResource {
     }
 
     /** Replaces the host's keys with OpenSSH known_hosts lines sent as text. */
+    @Operation(operationId = "putKnownHostKeys", summary = "Set the trusted host keys of an inventory host")
     @PUT
     @Path("/{host}")
     @Consumes(MediaType.TEXT_PLAIN)
@@ -49,6 +52,7 @@ public class KnownHostResource {
     }
 
     /** The host's keys. */
+    @Operation(operationId = "getKnownHostKeys", summary = "Get the trusted host keys of an inventory host")
     @GET
     @Path("/{host}")
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
@@ -57,6 +61,7 @@ public class KnownHostResource {
     }
 
     /** Every key of the tenant, one entry per host (by name). */
+    @Operation(operationId = "listKnownHosts", summary = "List trusted host keys of all hosts")
     @GET
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
     public List<KnownHostsResponse> list() {
@@ -66,6 +71,7 @@ public class KnownHostResource {
     }
 
     /** Forgets every key of the host (connections to it fail until keys are stored again): 204; 404 if none. */
+    @Operation(operationId = "deleteKnownHostKeys", summary = "Forget the trusted host keys of an inventory host")
     @DELETE
     @Path("/{host}")
     @RolesAllowed(Roles.ADMIN)

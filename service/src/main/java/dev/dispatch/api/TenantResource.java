@@ -11,6 +11,7 @@ import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /** The caller's tenant's own settings: default host key policy and whether {@code off} is allowed. */
 @Path("/api/v1/tenant")
@@ -35,6 +36,7 @@ public class TenantResource {
     }
 
     /** The settings (defaults: {@code strict}, {@code off} not allowed). */
+    @Operation(operationId = "getTenantSettings", summary = "Get the caller's tenant settings")
     @GET
     @RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
     public TenantResponse get() {
@@ -42,6 +44,7 @@ public class TenantResource {
     }
 
     /** Changes the settings (audited as {@code tenant.update}); answers them. */
+    @Operation(operationId = "putTenantSettings", summary = "Replace the caller's tenant settings")
     @PUT
     @Consumes(MediaType.APPLICATION_JSON)
     @RolesAllowed(Roles.ADMIN)

@@ -1,0 +1,101 @@
+package dev.dispatch.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The OpenAPI document the build writes ({@code service/target/openapi/openapi.yaml}, the one {@code /q/openapi}
+ * serves) is complete enough to generate a client from: every operation has a unique operationId and a summary, there
+ * is a server, and {@code redocly lint} with the recommended rules ({@code redocly.yaml}) finds nothing.
+ */
+class OpenApiLintIT {
+    private static final String REDOCLY = "@redocly/cli@2.77.0";
+    private static final Set<String> METHODS = Set.of("get", "put", "post", "delete", "patch", "head", "options");
+    private static Path project;
+    private static Path document;
+
+    @BeforeAll
+    static void locate() {
+        project = Path.of(System.getProperty("test.project.dir", "..")).toAbsolutePath();
+        document = project.resolve("service/target/openapi/openapi.yaml");
+        assertThat(document).as("the build writes the OpenAPI document").isRegularFile();
+    }
+
+    @Test
+    void everyOperationHasAUniqueOperationIdAndASummary() throws IOException {
+        JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(document.toFile());
+        assertThat(root.path("servers")).as("servers").isNotEmpty();
+        List<String> missing = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        List<String> duplicates = new ArrayList<>();
+        for (Map.Entry<String, JsonNode> path : root.path("paths").properties()) {
+            for (Map.Entry<String, JsonNode> op : path.getValue().properties()) {
+                if (!METHODS.contains(op.getKey())) {
+                    continue;
+                }
+                String where = op.getKey().toUpperCase() + " " + path.getKey();
+                String id = op.getValue().path("operationId").asText("");
+                if (id.isEmpty() || op.getValue().path("summary").asText("").isEmpty()) {
+                    missing.add(where);
+                } else if (!ids.add(id)) {
+                    duplicates.add(id + " (" + where + ")");
+                }
+            }
+        }
+        assertThat(ids).hasSizeGreaterThanOrEqualTo(30);
+        assertThat(missing).as("operations without operationId or summary").isEmpty();
+        assertThat(duplicates).as("operationIds used twice").isEmpty();
+    }
+
+    @Test
+    void redoclyLintWithTheRecommendedRulesFindsNothing() throws IOException, InterruptedException {
+        Assumptions.assumeTrue(onPath("npx"), "npx (Node.js) is not installed: redocly lint skipped");
+        Path report = Files.createTempFile("redocly", ".json");
+        Process lint = new ProcessBuilder(
+                        "npx",
+                        "--yes",
+                        REDOCLY,
+                        "lint",
+                        "--config",
+                        project.resolve("redocly.yaml").toString(),
+                        "--format=json",
+                        document.toString())
+                .directory(project.toFile())
+                .redirectErrorStream(false)
+                .redirectOutput(report.toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        assertThat(lint.waitFor(5, TimeUnit.MINUTES)).as("redocly finished").isTrue();
+        String output = Files.readString(report, StandardCharsets.UTF_8);
+        Files.delete(report);
+        JsonNode result = new ObjectMapper().readTree(output.substring(Math.max(0, output.indexOf('{'))));
+        assertThat(result.path("totals").path("errors").asInt(-1)).as(output).isZero();
+        assertThat(result.path("totals").path("warnings").asInt(-1)).as(output).isZero();
+        assertThat(lint.exitValue()).as(output).isZero();
+    }
+
+    private static boolean onPath(String command) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, command))) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
