@@ -6,7 +6,7 @@ import java.util.List;
 import org.jboss.resteasy.reactive.RestResponse;
 
 /**
- * An RFC 9457 problem document. {@code type} is a stable URI per problem kind (listed in the README); {@code title}
+ * An RFC 9457 problem document. {@code type} is a stable URI per problem kind (listed in docs/contract.md); {@code title}
  * is fixed per type; {@code detail} explains this occurrence; {@code errors} names each invalid field.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
