@@ -32,6 +32,9 @@ import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.jboss.resteasy.reactive.RestResponse;
@@ -159,7 +162,7 @@ public class JobResource {
             @QueryParam("since") String since,
             @QueryParam("cursor") String cursor,
             @QueryParam("limit") @DefaultValue("50") int limit) {
-        var violations = new java.util.ArrayList<InvalidRequestException.Violation>();
+        var violations = new ArrayList<InvalidRequestException.Violation>();
         JobState stateFilter = null;
         if (state != null) {
             try {
@@ -168,11 +171,11 @@ public class JobResource {
                 violations.add(new InvalidRequestException.Violation("state", "unknown job state '" + state + "'"));
             }
         }
-        java.time.Instant sinceFilter = null;
+        Instant sinceFilter = null;
         if (since != null) {
             try {
-                sinceFilter = java.time.Instant.parse(since);
-            } catch (java.time.format.DateTimeParseException e) {
+                sinceFilter = Instant.parse(since);
+            } catch (DateTimeParseException e) {
                 violations.add(new InvalidRequestException.Violation("since", "is not an ISO-8601 instant"));
             }
         }

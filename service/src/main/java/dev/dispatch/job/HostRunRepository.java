@@ -2,6 +2,8 @@ package dev.dispatch.job;
 
 import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.sql.Array;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
@@ -201,7 +203,7 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
     @SuppressWarnings("unchecked")
     public Set<RunLease> heartbeat(String workerId, Collection<RunLease> leases) {
         if (leases.isEmpty()) {
-            return java.util.Set.of();
+            return Set.of();
         }
         List<Object[]> rows = getEntityManager()
                 .createNativeQuery("""
@@ -298,9 +300,9 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
 
     private static List<String> names(Object array) {
         try {
-            Object[] values = array instanceof java.sql.Array sql ? (Object[]) sql.getArray() : (Object[]) array;
+            Object[] values = array instanceof Array sql ? (Object[]) sql.getArray() : (Object[]) array;
             return Arrays.stream(values).map(String.class::cast).toList();
-        } catch (java.sql.SQLException e) {
+        } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -2,6 +2,7 @@ package dev.dispatch.job;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -100,9 +101,7 @@ public class JobQueryService {
 
         static Cursor decode(String text) {
             try {
-                String[] parts = new String(
-                                Base64.getUrlDecoder().decode(text), java.nio.charset.StandardCharsets.UTF_8)
-                        .split("\\|");
+                String[] parts = new String(Base64.getUrlDecoder().decode(text), StandardCharsets.UTF_8).split("\\|");
                 return new Cursor(Instant.parse(parts[0]), UUID.fromString(parts[1]));
             } catch (RuntimeException e) {
                 throw dev.dispatch.InvalidRequestException.of("cursor", "is not a cursor this service issued");

@@ -3,10 +3,13 @@ package dev.dispatch.job;
 import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.LockModeType;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.UUID;
 
 /** Jobs, always looked up within a tenant. */
@@ -30,7 +33,7 @@ public class JobRepository implements PanacheRepositoryBase<Job, UUID> {
 
     /** Run counts by state for several jobs at once (one query), each in state order. */
     public Map<UUID, Map<String, Long>> summaries(List<UUID> jobIds) {
-        Map<UUID, Map<String, Long>> result = new java.util.HashMap<>();
+        Map<UUID, Map<String, Long>> result = new HashMap<>();
         if (jobIds.isEmpty()) {
             return result;
         }
@@ -42,9 +45,7 @@ public class JobRepository implements PanacheRepositoryBase<Job, UUID> {
                 .setParameter(1, jobIds)
                 .getResultList();
         for (Object[] row : rows) {
-            result.computeIfAbsent(
-                            (UUID) row[0],
-                            k -> new java.util.TreeMap<>(java.util.Comparator.comparing(RunState::valueOf)))
+            result.computeIfAbsent((UUID) row[0], k -> new TreeMap<>(Comparator.comparing(RunState::valueOf)))
                     .put(((RunState) row[1]).name(), (Long) row[2]);
         }
         return result;

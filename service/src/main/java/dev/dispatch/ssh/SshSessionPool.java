@@ -18,7 +18,9 @@ import java.security.KeyPair;
 import java.security.PublicKey;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,6 +37,8 @@ import org.apache.sshd.client.future.AuthFuture;
 import org.apache.sshd.client.future.ConnectFuture;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.client.session.forward.ExplicitPortForwardingTracker;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.SshException;
 import org.apache.sshd.common.config.keys.OpenSshCertificate;
 import org.apache.sshd.common.io.nio2.Nio2ServiceFactoryFactory;
 import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
@@ -337,7 +341,7 @@ public class SshSessionPool {
             outcome = "success";
             return session;
         } catch (SshFailureException e) {
-            outcome = e.outcome().name().toLowerCase(java.util.Locale.ROOT);
+            outcome = e.outcome().name().toLowerCase(Locale.ROOT);
             closeAll(hops);
             throw e;
         } catch (InterruptedException e) {
@@ -487,9 +491,14 @@ public class SshSessionPool {
         return "cannot connect to " + where + ": " + (root == null ? "unknown error" : root.getMessage());
     }
 
-    /** True when authentication ended because the server turned down every method we offered. */
+    /**
+     * True when authentication ended because the server turned down every method we offered: MINA fails the auth
+     * future with the disconnect reason {@code SSH2_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE} (RFC 4253, 11.1).
+     */
     private static boolean refused(Throwable failure) {
-        return failure == null || String.valueOf(failure.getMessage()).contains("No more authentication methods");
+        return failure == null
+                || failure instanceof SshException e
+                        && e.getDisconnectCode() == SshConstants.SSH2_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE;
     }
 
     private SshClient client() {
@@ -566,7 +575,7 @@ public class SshSessionPool {
 
     /** The hosts this process holds open pooled sessions to (for connection affinity). */
     public Set<HeldSession> heldSessions() {
-        Set<HeldSession> held = new java.util.HashSet<>();
+        Set<HeldSession> held = new HashSet<>();
         for (Entry e : entries.values()) {
             ClientSession session = e.session;
             if (session != null && session.isOpen() && e.hostName != null) {

@@ -15,9 +15,17 @@ import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import jakarta.inject.Inject;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -65,7 +73,7 @@ class ApiContractTest {
         Tenants tenant = Tenants.fresh();
         byte[] head = "{\"kind\": \"exec\", \"command\": \"".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         long total = 20L * 1024 * 1024;
-        java.io.InputStream body = new java.io.InputStream() {
+        InputStream body = new InputStream() {
             long sent;
 
             @Override
@@ -76,15 +84,15 @@ class ApiContractTest {
                 return sent < head.length ? head[(int) sent++] : (sent++ < total - 2 ? 'x' : '"');
             }
         };
-        var http = java.net.http.HttpClient.newHttpClient();
+        var http = HttpClient.newHttpClient();
         var response = http.send(
-                java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-                                "http://localhost:" + io.restassured.RestAssured.port + "/api/v1/jobs"))
+                HttpRequest.newBuilder(
+                                URI.create("http://localhost:" + io.restassured.RestAssured.port + "/api/v1/jobs"))
                         .header("Authorization", "Bearer " + tenant.token("dispatch-operator"))
                         .header("Content-Type", "application/json")
-                        .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> body))
+                        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> body))
                         .build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
+                HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(413);
         assertThat(response.headers().firstValue("content-type"))
                 .hasValueSatisfying(t -> assertThat(t).startsWith("application/problem+json"));
@@ -100,7 +108,7 @@ class ApiContractTest {
     void oversizedAndUnstorableRequestsAreFieldViolations() throws Exception {
         Tenants tenant = Tenants.fresh();
         String operator = tenant.token("dispatch-operator");
-        List<String> names = new java.util.ArrayList<>();
+        List<String> names = new ArrayList<>();
         for (int i = 0; i < 100_000; i++) {
             names.add("h" + i);
         }
@@ -116,7 +124,7 @@ class ApiContractTest {
                 .body("errors.field", hasItems("targets.hosts"))
                 .body("errors.message", hasItems(containsString("dispatch.intake.max-hosts")))
                 .body("errors.message", hasItems(containsString("10000")));
-        Map<String, String> env = new java.util.HashMap<>();
+        Map<String, String> env = new HashMap<>();
         for (int i = 0; i < 101; i++) {
             env.put("V" + i, "x");
         }
@@ -316,7 +324,7 @@ class ApiContractTest {
             s.setString(1, tenant.id);
             try (ResultSet rs = s.executeQuery()) {
                 assertThat(rs.next()).isTrue();
-                assertThat(new String(rs.getBytes(1), java.nio.charset.StandardCharsets.ISO_8859_1))
+                assertThat(new String(rs.getBytes(1), StandardCharsets.ISO_8859_1))
                         .doesNotContain("PRIVATE KEY")
                         .doesNotContain(key.substring(40, 80));
             }

@@ -13,8 +13,10 @@ import dev.dispatch.testing.TestServicesResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
@@ -67,7 +69,7 @@ class AuditTrailTest {
 
         try (Connection c = TestServicesResource.ownerConnection();
                 Statement s = c.createStatement()) {
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.executeUpdate(
+            Assertions.assertThatThrownBy(() -> s.executeUpdate(
                             "update audit_event set actor = 'mallory' where tenant_id = '" + tenant.id + "'"))
                     .hasMessageContaining("append-only");
             s.execute("alter table audit_event disable trigger audit_event_no_update_or_delete");
@@ -137,7 +139,7 @@ class AuditTrailTest {
         List<String> created = new java.util.ArrayList<>(first.getList("items.createdAt"));
         created.addAll(second.getList("items.createdAt"));
         created.addAll(third.getList("items.createdAt"));
-        assertThat(created).isSortedAccordingTo(java.util.Comparator.reverseOrder());
+        assertThat(created).isSortedAccordingTo(Comparator.reverseOrder());
         assertThat(first.getList("items.summary.SUCCEEDED")).containsOnly(1);
 
         given().auth()

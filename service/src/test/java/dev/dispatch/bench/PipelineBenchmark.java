@@ -19,10 +19,15 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.NamedResource;
+import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
 import org.apache.sshd.common.util.security.SecurityUtils;
 import org.junit.jupiter.api.Test;
 
@@ -168,11 +173,10 @@ class PipelineBenchmark {
 
     private static double bareClientRunsPerSecond(OpenSshHosts fleet) throws Exception {
         SshClient client = SshClient.setUpDefaultClient();
-        var hostKey = org.apache.sshd.common.config.keys.AuthorizedKeyEntry.parseAuthorizedKeyEntry(
+        var hostKey = AuthorizedKeyEntry.parseAuthorizedKeyEntry(
                         fleet.hosts().get(0).hostKeyLine())
-                .resolvePublicKey(null, org.apache.sshd.common.config.keys.PublicKeyEntryResolver.FAILING);
-        client.setServerKeyVerifier(
-                (session, address, key) -> org.apache.sshd.common.config.keys.KeyUtils.compareKeys(hostKey, key));
+                .resolvePublicKey(null, PublicKeyEntryResolver.FAILING);
+        client.setServerKeyVerifier((session, address, key) -> KeyUtils.compareKeys(hostKey, key));
         client.start();
         KeyPair key = SecurityUtils.loadKeyPairIdentities(
                         null,
@@ -281,8 +285,7 @@ class PipelineBenchmark {
                 .statusCode(200)
                 .extract()
                 .asString();
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
-                        "(?m)^dispatch_ssh_pool_sessions(?:\\{[^}]*})? (\\S+)$")
+        Matcher m = Pattern.compile("(?m)^dispatch_ssh_pool_sessions(?:\\{[^}]*})? (\\S+)$")
                 .matcher(metrics);
         return m.find() ? Double.parseDouble(m.group(1)) : -1;
     }

@@ -22,6 +22,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -44,8 +45,7 @@ final class Scenarios {
     /** Distinct keys of matching records, how many records repeated one, and when the last distinct key arrived. */
     record Count(int unique, int duplicates, long lastNewNanos) {}
 
-    private Count count(
-            String topic, Set<String> jobs, java.util.function.Predicate<Rec> filter, Function<Rec, String> key) {
+    private Count count(String topic, Set<String> jobs, Predicate<Rec> filter, Function<Rec, String> key) {
         Set<String> seen = new HashSet<>();
         int dup = 0;
         long last = 0;

@@ -7,6 +7,9 @@ import dev.dispatch.testing.Jobs;
 import dev.dispatch.testing.OpenSshHosts;
 import dev.dispatch.testing.Tenants;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -16,7 +19,7 @@ class SshFailureTest {
     private final OpenSshHosts fleet = Fleet.get();
 
     private Map<String, Object> runOnce(Tenants tenant, String host, Map<String, Object> extra) {
-        var body = new java.util.HashMap<String, Object>(
+        var body = new HashMap<String, Object>(
                 Map.of("kind", "exec", "targets", Map.of("hosts", List.of(host)), "command", "echo should-not-run"));
         body.putAll(extra);
         String jobId = Jobs.submit(tenant, body);
@@ -55,7 +58,7 @@ class SshFailureTest {
         OpenSshHosts.Host h = fleet.hosts().get(7);
         tenant.putCredential("key", fleet.userPrivateKey());
         tenant.putHost(h.name(), h.address(), h.port(), "key");
-        io.restassured.RestAssured.given()
+        RestAssured.given()
                 .auth()
                 .oauth2(tenant.admin())
                 .contentType("text/plain")
@@ -100,8 +103,7 @@ class SshFailureTest {
         Map<String, Object> run =
                 runOnce(tenant, h.name(), Map.of("command", "echo started; sleep 30", "timeout", "PT1S"));
         assertThat(run).containsEntry("state", "TIMED_OUT").containsEntry("stdoutBytes", 8);
-        assertThat(System.nanoTime() - start)
-                .isLessThan(java.time.Duration.ofSeconds(20).toNanos());
+        assertThat(System.nanoTime() - start).isLessThan(Duration.ofSeconds(20).toNanos());
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class Utf8ChunkerTest {
@@ -12,8 +13,8 @@ class Utf8ChunkerTest {
         byte[] text = "aé€😀z".getBytes(StandardCharsets.UTF_8);
         for (int split = 0; split <= text.length; split++) {
             Utf8Chunker chunker = new Utf8Chunker();
-            byte[] first = chunker.feed(java.util.Arrays.copyOfRange(text, 0, split), split);
-            byte[] second = chunker.feed(java.util.Arrays.copyOfRange(text, split, text.length), text.length - split);
+            byte[] first = chunker.feed(Arrays.copyOfRange(text, 0, split), split);
+            byte[] second = chunker.feed(Arrays.copyOfRange(text, split, text.length), text.length - split);
             byte[] rest = chunker.flush();
             assertThat(new String(first, StandardCharsets.UTF_8)).doesNotContain("\uFFFD");
             assertThat(new String(second, StandardCharsets.UTF_8)).doesNotContain("\uFFFD");

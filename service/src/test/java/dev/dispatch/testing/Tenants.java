@@ -5,6 +5,7 @@ import static io.restassured.RestAssured.given;
 import dev.dispatch.tenancy.Roles;
 import io.restassured.http.ContentType;
 import io.smallrye.jwt.build.Jwt;
+import io.smallrye.jwt.build.JwtClaimsBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyFactory;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 /** A fresh tenant per test, with tokens signed by the test key and helpers to register fleet hosts over REST. */
@@ -46,14 +48,11 @@ public final class Tenants {
     }
 
     /** A token of this tenant whose claims {@code adjust} changes (audience, expiry) before it is signed. */
-    public String token(java.util.function.Consumer<io.smallrye.jwt.build.JwtClaimsBuilder> adjust, String... roles) {
+    public String token(Consumer<JwtClaimsBuilder> adjust, String... roles) {
         return tokenFor(id, adjust, roles);
     }
 
-    private static String tokenFor(
-            String tenant,
-            java.util.function.Consumer<io.smallrye.jwt.build.JwtClaimsBuilder> adjust,
-            String... roles) {
+    private static String tokenFor(String tenant, Consumer<JwtClaimsBuilder> adjust, String... roles) {
         var builder = Jwt.issuer("dispatch")
                 .audience("dispatch")
                 .subject("test-user")

@@ -13,6 +13,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.smallrye.reactive.messaging.kafka.companion.ConsumerTask;
 import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -181,7 +182,7 @@ class ExecJobTest {
     private static Map<String, String> headers(ConsumerRecord<String, String> record) {
         Map<String, String> headers = new HashMap<>();
         for (Header h : record.headers()) {
-            headers.put(h.key(), new String(h.value(), java.nio.charset.StandardCharsets.UTF_8));
+            headers.put(h.key(), new String(h.value(), StandardCharsets.UTF_8));
         }
         return headers;
     }

@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.dispatch.inventory.InventoryService;
+import dev.dispatch.ssh.SshKeys;
 import dev.dispatch.tenancy.Caller;
 import dev.dispatch.testing.CustomSshd;
 import dev.dispatch.testing.Fleet;
@@ -12,6 +13,7 @@ import dev.dispatch.testing.OpenSshHosts;
 import dev.dispatch.testing.Tenants;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import io.restassured.response.ValidatableResponse;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -167,7 +170,7 @@ class HostKeyPolicyTest {
         try {
             for (int i = 0; i < 60; i++) {
                 String host = "race-" + i;
-                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+                CyclicBarrier start = new CyclicBarrier(2);
                 Future<?> contact = pool.submit(() -> {
                     start.await();
                     return inventory.acceptFirstHostKey(worker, host, presented);
@@ -353,7 +356,7 @@ class HostKeyPolicyTest {
         assertThat(runState(tenant, "pinned")).isEqualTo("SUCCEEDED");
     }
 
-    private static io.restassured.response.ValidatableResponse putHost(
+    private static ValidatableResponse putHost(
             Tenants tenant, String name, String address, int port, Map<String, Object> extra) {
         Map<String, Object> body = new HashMap<>(
                 Map.of("address", address, "port", port, "user", Fleet.get().user(), "credential", "key"));
@@ -410,6 +413,6 @@ class HostKeyPolicyTest {
     }
 
     private static String fingerprintOf(String keyLine) {
-        return dev.dispatch.ssh.SshKeys.parseHostKeys(List.of(keyLine)).get(0).fingerprint();
+        return SshKeys.parseHostKeys(List.of(keyLine)).get(0).fingerprint();
     }
 }

@@ -12,6 +12,7 @@ import dev.dispatch.testing.OpenSshHosts;
 import dev.dispatch.testing.Tenants;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import io.restassured.response.ValidatableResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -200,7 +201,7 @@ class ProxyJumpTest {
         return Jobs.onlyRun(tenant, jobId);
     }
 
-    private static io.restassured.response.ValidatableResponse putHost(
+    private static ValidatableResponse putHost(
             Tenants tenant, String name, String address, int port, String proxyJump) {
         Map<String, Object> body = new HashMap<>(
                 Map.of("address", address, "port", port, "user", Fleet.get().user(), "credential", "key"));

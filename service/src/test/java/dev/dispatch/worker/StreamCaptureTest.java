@@ -2,7 +2,9 @@ package dev.dispatch.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class StreamCaptureTest {
@@ -32,11 +34,11 @@ class StreamCaptureTest {
 
     @Test
     void keepsExactHeadAndTailForAnyChunkingWhileTheTailBufferGrows() {
-        java.util.Random random = new java.util.Random(42);
+        Random random = new Random(42);
         for (int round = 0; round < 200; round++) {
             int limit = 2 + random.nextInt(300);
             StreamCapture capture = new StreamCapture(limit);
-            java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
             int chunks = random.nextInt(20);
             for (int i = 0; i < chunks; i++) {
                 byte[] chunk = new byte[random.nextInt(3 * limit)];
