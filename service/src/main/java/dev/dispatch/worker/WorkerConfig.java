@@ -27,6 +27,14 @@ public interface WorkerConfig {
     @Min(1)
     int reservedConnections();
 
+    /**
+     * Whether an idle worker is woken through PostgreSQL ({@code LISTEN dispatch_runs_queued}) when any process
+     * queues runs, instead of only at its next poll. One extra database connection per worker process, outside the
+     * pool. Default true.
+     */
+    @WithDefault("true")
+    boolean listenForQueuedRuns();
+
     /** How often an idle worker looks for queued runs when nothing woke it. Default 250ms. */
     @WithDefault("250ms")
     Duration pollInterval();

@@ -39,7 +39,6 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -67,8 +66,6 @@ import org.jboss.logging.MDC;
 public class WorkerService {
     private static final Logger LOG = Logger.getLogger(WorkerService.class);
     private static final int MAX_CLAIM = 64;
-    private static final Set<JobKind> FILE_KINDS =
-            EnumSet.of(JobKind.COPY, JobKind.UPDATE, JobKind.FETCH, JobKind.DELETE);
 
     private final WorkerConfig config;
     private final boolean enabled;
@@ -113,6 +110,7 @@ public class WorkerService {
     private volatile boolean claiming;
     private volatile long shutdownDeadline = Long.MAX_VALUE;
     private Thread loop;
+    private final RunsQueuedListener queued;
 
     public WorkerService(
             WorkerConfig config,
@@ -124,7 +122,9 @@ public class WorkerService {
             ArtifactService artifacts,
             OutputChunkPublisher chunks,
             RunDatabaseGate database,
+            RunsQueuedListener queued,
             CredentialCipher cipher) {
+        this.queued = queued;
         this.cipher = cipher;
         this.config = config;
         this.database = database;
@@ -147,6 +147,9 @@ public class WorkerService {
         int inDatabase = database.permits();
         claiming = true;
         loop = Thread.ofPlatform().name("dispatch-claim").daemon().start(this::claimLoop);
+        if (config.listenForQueuedRuns()) {
+            queued.start(wakeups::release);
+        }
         LOG.infof(
                 "worker %s started (max %d concurrent runs, %d of them in the database at once)",
                 workerId, config.maxConcurrentRuns(), inDatabase);
@@ -157,6 +160,7 @@ public class WorkerService {
             return;
         }
         claiming = false;
+        queued.stop();
         wakeups.release();
         try {
             // The claim loop ends first, so every run it claimed has been handed to the executor.
@@ -467,7 +471,7 @@ public class WorkerService {
         }
         RunResult result = performOnHost(run, cancelled);
         // File kinds always say whether they changed the host; a run that never reached it changed nothing.
-        return FILE_KINDS.contains(run.kind()) && result.changed() == null ? result.withChanged(false) : result;
+        return run.kind().isFile() && result.changed() == null ? result.withChanged(false) : result;
     }
 
     private RunResult performOnHost(ClaimedRun run, AtomicBoolean cancelled) {
@@ -490,7 +494,7 @@ public class WorkerService {
                     target.port(),
                     target.user());
         }
-        if (FILE_KINDS.contains(run.kind())) {
+        if (run.kind().isFile()) {
             return performFile(run, target);
         }
         RunOutputCollector output = new RunOutputCollector(run, chunks, inFlightBytes, config.storedOutputLimit());
@@ -524,7 +528,7 @@ public class WorkerService {
             LOG.warnf("output of job %s on %s not fully published", run.jobId(), run.hostName());
         }
         return new RunResult(
-                RunState.valueOf(result.outcome().name()),
+                stateOf(result.outcome()),
                 result.exitCode(),
                 result.exitSignal(),
                 error,
@@ -599,7 +603,7 @@ public class WorkerService {
         }
         ExecResult outcome = result.result();
         return new RunResult(
-                RunState.valueOf(outcome.outcome().name()),
+                stateOf(outcome.outcome()),
                 null,
                 null,
                 outcome.error(),
@@ -630,5 +634,18 @@ public class WorkerService {
         byte[] suffix = new byte[3];
         ThreadLocalRandom.current().nextBytes(suffix);
         return host + "-" + HexFormat.of().formatHex(suffix);
+    }
+
+    /** The run state an SSH outcome ends a run in; exhaustive, so a new outcome cannot compile unmapped. */
+    static RunState stateOf(SshOutcome outcome) {
+        return switch (outcome) {
+            case SUCCEEDED -> RunState.SUCCEEDED;
+            case FAILED -> RunState.FAILED;
+            case TIMED_OUT -> RunState.TIMED_OUT;
+            case UNREACHABLE -> RunState.UNREACHABLE;
+            case AUTH_FAILED -> RunState.AUTH_FAILED;
+            case HOST_KEY_REJECTED -> RunState.HOST_KEY_REJECTED;
+            case CANCELLED -> RunState.CANCELLED;
+        };
     }
 }

@@ -80,6 +80,29 @@ class PipelineBenchmark {
                             poolSessions(api), poolSessions(worker), hosts.size());
                 }
             }
+            // api and worker in separate processes: only the database tells the worker that runs were queued
+            for (boolean listen : new boolean[] {false, true}) {
+                Map<String, String> apiEnv = env(config, "api", "bench-api-only");
+                Map<String, String> workerEnv = env(config, "worker", "bench-c");
+                workerEnv.put("DISPATCH_WORKER_LISTEN_FOR_QUEUED_RUNS", Boolean.toString(listen));
+                try (DispatchProcess api = DispatchProcess.start("bench-api-only", apiEnv);
+                        DispatchProcess worker = DispatchProcess.start("bench-worker-c", workerEnv)) {
+                    String token = DispatchProcess.adminToken(config, "bench", "bench");
+                    List<String> hosts = api.register(token, fleet);
+                    runJob(api, token, hosts, "true");
+                    rows.add(measure(
+                            listen
+                                    ? "dispatch, api process + worker process, LISTEN/NOTIFY wake"
+                                    : "dispatch, api process + worker process, polling only (250 ms)",
+                            api,
+                            token,
+                            hosts,
+                            config,
+                            bare,
+                            api.pid(),
+                            worker.pid()));
+                }
+            }
             System.out.printf(
                     "%nPipeline benchmark: %d OpenSSH hosts on loopback, %d cores, %d s per row%n",
                     HOSTS, Runtime.getRuntime().availableProcessors(), SECONDS);

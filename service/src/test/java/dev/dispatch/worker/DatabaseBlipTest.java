@@ -66,7 +66,7 @@ class DatabaseBlipTest {
                                     "hosts",
                                     hosts.stream().map(OpenSshHosts.Host::name).toList()),
                             "command",
-                            "sleep 2; echo survived",
+                            "sleep 5; echo survived",
                             "parallelism",
                             hosts.size()));
             await().atMost(Duration.ofSeconds(20))
