@@ -19,8 +19,11 @@ import java.util.Map;
  * token = "eyJ..."
  * tenant = "demo"
  * </pre>
+ *
+ * A context may name {@code token-file} instead of {@code token}: the file is read when the context is used
+ * ({@code bin/dispatch-local} writes such a {@code local} context pointing at the token it mints on every start).
  */
-record CliConfig(String current, Map<String, Context> contexts) {
+record CliConfig(String current, Map<String, Context> contexts, Map<String, Path> tokenFiles) {
     /** Default server when nothing names one. */
     static final String DEFAULT_URL = "http://127.0.0.1:8080";
 
@@ -43,7 +46,7 @@ record CliConfig(String current, Map<String, Context> contexts) {
     /** The file's contexts; an absent file has none. */
     static CliConfig load(Path file) throws IOException {
         if (!Files.exists(file)) {
-            return new CliConfig(null, Map.of());
+            return new CliConfig(null, Map.of(), Map.of());
         }
         return parse(Files.readString(file));
     }
@@ -52,12 +55,16 @@ record CliConfig(String current, Map<String, Context> contexts) {
     static CliConfig parse(String toml) throws IOException {
         JsonNode root = new TomlMapper().readTree(toml);
         Map<String, Context> contexts = new LinkedHashMap<>();
+        Map<String, Path> tokenFiles = new LinkedHashMap<>();
         JsonNode all = root.path("contexts");
         all.fieldNames().forEachRemaining(name -> {
             JsonNode c = all.get(name);
             contexts.put(name, new Context(text(c, "url"), text(c, "token"), text(c, "tenant")));
+            if (text(c, "token-file") != null) {
+                tokenFiles.put(name, Path.of(text(c, "token-file")));
+            }
         });
-        return new CliConfig(text(root, "current"), contexts);
+        return new CliConfig(text(root, "current"), contexts, tokenFiles);
     }
 
     /**
@@ -81,7 +88,18 @@ record CliConfig(String current, Map<String, Context> contexts) {
         }
         String url = firstNonBlank(env.get("DISPATCH_URL"), base.url(), DEFAULT_URL);
         String token = firstNonBlank(env.get("DISPATCH_TOKEN"), base.token(), null);
+        if (token == null && name != null && tokenFiles.containsKey(name)) {
+            token = readToken(tokenFiles.get(name));
+        }
         return new Context(url, token, base.tenant());
+    }
+
+    private static String readToken(Path file) {
+        try {
+            return Files.readString(file).strip();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read token-file " + file + ": " + e.getMessage());
+        }
     }
 
     private static String text(JsonNode n, String field) {

@@ -3,9 +3,11 @@ package dev.dispatch.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class CliConfigTest {
     private static final String TOML = """
@@ -46,6 +48,14 @@ class CliConfigTest {
                 CliConfig.load(Path.of("/nonexistent/config.toml")).resolve(null, Map.of());
         assertThat(c.url()).isEqualTo("http://127.0.0.1:8080");
         assertThat(c.token()).isNull();
+    }
+
+    @Test
+    void tokenFileIsReadWhenTheContextIsUsed(@TempDir Path dir) throws Exception {
+        Path token = Files.writeString(dir.resolve("admin.token"), "file-token\n");
+        CliConfig config =
+                CliConfig.parse("[contexts.local]\nurl = \"http://127.0.0.1:8080\"\ntoken-file = \"" + token + "\"\n");
+        assertThat(config.resolve("local", Map.of()).token()).isEqualTo("file-token");
     }
 
     @Test
