@@ -216,7 +216,7 @@ final class JobWatch {
                 if (r.exitSignal() != null) {
                     f.append(" (signal ").append(r.exitSignal()).append(')');
                 }
-                if (r.error() != null && !r.error().isBlank()) {
+                if (r.error() != null && !r.error().isBlank() && !r.error().equals("exit code " + r.exitCode())) {
                     f.append(" ").append(r.error());
                 }
                 out.println(f);

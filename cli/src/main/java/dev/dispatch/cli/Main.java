@@ -95,7 +95,7 @@ public final class Main implements Callable<Integer> {
     int report(Exception e) {
         if (e instanceof DispatchProblemException p) {
             err.println("error: " + p.status() + " " + (p.slug() == null ? "" : p.slug() + ": ")
-                    + (p.detail() != null ? p.detail() : p.title()));
+                    + (p.detail() != null && p.errors().isEmpty() ? p.detail() : p.title()));
             for (DispatchProblemException.FieldViolation v : p.errors()) {
                 err.println("  " + v.field() + ": " + v.message());
             }
