@@ -134,7 +134,7 @@ public class JobResource {
                         : sse.newEventBuilder()
                                 .name(e.name())
                                 .id(e.id())
-                                .mediaType(MediaType.TEXT_PLAIN_TYPE)
+                                // no mediaType(..): RESTEasy Reactive writes a set one as a "content-type:" line
                                 .data(String.class, e.data())
                                 .build());
     }

@@ -300,7 +300,8 @@ class JobEventsTest {
                 case "event" -> current[0] = value;
                 case "id" -> current[1] = value;
                 case "data" -> data.append(data.isEmpty() ? "" : "\n").append(value);
-                default -> {}
+                case "" -> {}
+                default -> throw new AssertionError("unexpected SSE field line: " + line);
             }
         });
         return events;
