@@ -13,9 +13,11 @@ import jakarta.enterprise.event.Observes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -61,7 +63,7 @@ public class JobWatcher {
         final UUID jobId;
         final List<Subscriber> subscribers = new ArrayList<>();
         /** {@code host/attempt/stream} of runs whose end-of-stream chunk arrived. */
-        final java.util.Set<String> eof = new java.util.HashSet<>();
+        final Set<String> eof = new HashSet<>();
         /** When this watcher first saw each run ({@code host/attempt}) ended, in nanoTime. */
         final Map<String, Long> endedAt = new HashMap<>();
 

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -64,7 +65,7 @@ final class OutputChunkConsumer implements AutoCloseable {
     }
 
     /** Runs a blocking consumer call to its end even when a {@link #wakeup()} (meant for {@link #poll}) is pending. */
-    private <T> T ignoringWakeup(java.util.function.Supplier<T> call) {
+    private <T> T ignoringWakeup(Supplier<T> call) {
         while (true) {
             try {
                 return call.get();

@@ -19,22 +19,26 @@ import dev.dispatch.job.JobRequest;
 import dev.dispatch.job.JobSecrets;
 import dev.dispatch.job.JobState;
 import dev.dispatch.job.RunState;
+import dev.dispatch.messaging.EventOutbox;
 import dev.dispatch.messaging.JobEvent;
 import dev.dispatch.tenancy.Caller;
 import dev.dispatch.tenancy.TenantService;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Event;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.hibernate.exception.ConstraintViolationException;
@@ -46,8 +50,6 @@ import org.hibernate.exception.ConstraintViolationException;
  */
 @ApplicationScoped
 public class JobIntakeService {
-    private static final Set<JobKind> FILE_KINDS =
-            EnumSet.of(JobKind.COPY, JobKind.UPDATE, JobKind.FETCH, JobKind.DELETE);
     private static final Pattern MODE = Pattern.compile("0?[0-7]{3}|[0-7]{4}");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final String IDEMPOTENCY_CONSTRAINT = "job_idempotency_key_unique";
@@ -59,11 +61,11 @@ public class JobIntakeService {
     private final HostRunRepository runs;
     private final TenantService tenants;
     private final AuditService audit;
-    private final Event<JobEvent> events;
     private final HostRunService runService;
     private final InventoryService inventory;
     private final ArtifactService artifacts;
     private final CredentialCipher cipher;
+    private final EventOutbox outbox;
 
     public JobIntakeService(
             IntakeConfig config,
@@ -72,11 +74,12 @@ public class JobIntakeService {
             HostRunRepository runs,
             TenantService tenants,
             AuditService audit,
-            Event<JobEvent> events,
             HostRunService runService,
             InventoryService inventory,
             ArtifactService artifacts,
-            CredentialCipher cipher) {
+            CredentialCipher cipher,
+            EventOutbox outbox) {
+        this.outbox = outbox;
         this.artifacts = artifacts;
         this.cipher = cipher;
         this.runService = runService;
@@ -87,7 +90,6 @@ public class JobIntakeService {
         this.runs = runs;
         this.tenants = tenants;
         this.audit = audit;
-        this.events = events;
     }
 
     /**
@@ -121,15 +123,45 @@ public class JobIntakeService {
      */
     public List<InvalidRequestException> submitGroup(List<Caller> callers, List<JobRequest> requests) {
         return QuarkusTransaction.requiringNew().call(() -> {
-            List<InvalidRequestException> refused = new ArrayList<>(requests.size());
-            for (int i = 0; i < requests.size(); i++) {
+            int n = requests.size();
+            List<InvalidRequestException> refused = new ArrayList<>(Collections.nCopies(n, null));
+            Set<String> tenantIds = new HashSet<>();
+            Set<String> keys = new HashSet<>();
+            for (int i = 0; i < n; i++) {
                 try {
-                    create(callers.get(i), requests.get(i));
-                    refused.add(null);
+                    precheck(requests.get(i));
+                    if (requests.get(i).idempotencyKey() != null) {
+                        tenantIds.add(callers.get(i).tenantId());
+                        keys.add(requests.get(i).idempotencyKey());
+                    }
                 } catch (InvalidRequestException e) {
-                    refused.add(e);
+                    refused.set(i, e);
                 }
             }
+            // Keys already stored, then each key of this group once accepted: a later record with it is a duplicate.
+            Set<List<String>> taken = jobs.existingKeys(tenantIds, keys);
+            List<Accepted> accepted = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                if (refused.get(i) != null) {
+                    continue;
+                }
+                Caller caller = callers.get(i);
+                JobRequest request = requests.get(i);
+                List<String> key =
+                        request.idempotencyKey() == null ? null : List.of(caller.tenantId(), request.idempotencyKey());
+                if (key != null && taken.contains(key)) {
+                    continue;
+                }
+                try {
+                    accepted.add(accept(caller, request, null));
+                    if (key != null) {
+                        taken.add(key);
+                    }
+                } catch (InvalidRequestException e) {
+                    refused.set(i, e);
+                }
+            }
+            store(accepted);
             return refused;
         });
     }
@@ -270,6 +302,20 @@ public class JobIntakeService {
                 return new SubmissionResult(existing.get(), false);
             }
         }
+        Accepted accepted = accept(caller, request, retryOf);
+        store(List.of(accepted));
+        return new SubmissionResult(accepted.job(), true);
+    }
+
+    /** A validated request as the rows that store it: the job, its host runs in order, its audit record. */
+    private record Accepted(Job job, List<HostRun> runs, AuditService.Entry audit) {}
+
+    /**
+     * Validates and resolves a request (already prechecked) and builds its rows, writing nothing.
+     *
+     * @throws InvalidRequestException naming every violation
+     */
+    private Accepted accept(Caller caller, JobRequest request, UUID retryOf) {
         List<Violation> violations = new ArrayList<>();
         JobKind kind = validateShape(request, violations);
         validateFile(caller.tenantId(), kind, request, violations);
@@ -277,7 +323,6 @@ public class JobIntakeService {
         if (!violations.isEmpty()) {
             throw new InvalidRequestException(violations);
         }
-        tenants.ensureExists(caller.tenantId());
         Instant now = Instant.now();
         Job job = new Job();
         job.id = UUID.randomUUID();
@@ -302,8 +347,7 @@ public class JobIntakeService {
         job.timeoutMillis =
                 (request.timeout() == null ? config.defaultTimeout() : Duration.parse(request.timeout())).toMillis();
         job.createdAt = now;
-        jobs.persist(job);
-        jobs.flush();
+        List<HostRun> jobRuns = new ArrayList<>(targets.size());
         int ordinal = 0;
         for (String host : targets) {
             HostRun run = new HostRun();
@@ -314,7 +358,7 @@ public class JobIntakeService {
             run.batch = job.batchSize == null ? 0 : ordinal / job.batchSize;
             run.ordinal = ordinal++;
             run.state = RunState.QUEUED;
-            runs.persist(run);
+            jobRuns.add(run);
         }
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("kind", job.kind);
@@ -322,9 +366,28 @@ public class JobIntakeService {
         if (job.idempotencyKey != null) {
             details.put("idempotencyKey", job.idempotencyKey);
         }
-        audit.record(caller, "job.submit", "job/" + job.id, "accepted", details);
-        events.fire(JobEvent.of("accepted", job, Map.of(RunState.QUEUED.name(), (long) targets.size())));
-        return new SubmissionResult(job, true);
+        return new Accepted(
+                job, jobRuns, new AuditService.Entry(caller, "job.submit", "job/" + job.id, "accepted", details));
+    }
+
+    /**
+     * Stores accepted jobs, one or a group, in the current transaction with as few statements as their number allows:
+     * the tenants (once each), the jobs and then their runs as JDBC batches in one flush, the audit records through
+     * one turn of each tenant's chain ({@link AuditService#recordAll}), and the "accepted" events in one outbox insert.
+     */
+    private void store(List<Accepted> accepted) {
+        if (accepted.isEmpty()) {
+            return;
+        }
+        new TreeSet<>(accepted.stream().map(a -> a.job().tenantId).toList()).forEach(tenants::ensureExists);
+        accepted.forEach(a -> jobs.persist(a.job()));
+        accepted.forEach(a -> a.runs().forEach(runs::persist));
+        jobs.flush();
+        audit.recordAll(accepted.stream().map(Accepted::audit).toList());
+        outbox.jobEvents(accepted.stream()
+                .map(a -> JobEvent.of("accepted", a.job(), Map.of(RunState.QUEUED.name(), (long)
+                        a.runs().size())))
+                .toList());
     }
 
     /**
@@ -566,7 +629,7 @@ public class JobIntakeService {
      * that belongs to exec.
      */
     private void validateFile(String tenantId, JobKind kind, JobRequest r, List<Violation> v) {
-        if (kind == null || !FILE_KINDS.contains(kind)) {
+        if (kind == null || !kind.isFile()) {
             return;
         }
         String name = kind.wireName();
@@ -600,7 +663,7 @@ public class JobIntakeService {
             }
             if (f.content() != null) {
                 try {
-                    byte[] decoded = java.util.Base64.getDecoder().decode(f.content());
+                    byte[] decoded = Base64.getDecoder().decode(f.content());
                     if (decoded.length > config.maxInlineContentBytes()) {
                         v.add(new Violation(
                                 "file.content",

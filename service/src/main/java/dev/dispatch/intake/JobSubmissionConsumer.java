@@ -24,6 +24,7 @@ import io.smallrye.reactive.messaging.kafka.KafkaConsumer;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -476,7 +477,7 @@ public class JobSubmissionConsumer {
             throw new IntakeRejectedException(
                     "malformed-body",
                     "the value is not a valid job request: " + (cut > 0 ? reason.substring(0, cut) : reason));
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IntakeRejectedException("malformed-body", "the value cannot be read");
         }
     }
@@ -492,7 +493,7 @@ public class JobSubmissionConsumer {
                             && key.asText().length() <= 200
                     ? key.asText()
                     : null;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return null;
         }
     }

@@ -3,12 +3,15 @@ package dev.dispatch.job;
 import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.LockModeType;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 
@@ -19,6 +22,29 @@ public class JobRepository implements PanacheRepositoryBase<Job, UUID> {
     /** The tenant's job, or empty when it does not exist or belongs to another tenant. */
     public Optional<Job> findInTenant(String tenantId, UUID id) {
         return find("id = ?1 and tenantId = ?2", id, tenantId).firstResultOptional();
+    }
+
+    /**
+     * Which of the given (tenant, idempotency key) pairs a job already holds, in one query; each pair as
+     * {@code List.of(tenantId, key)}.
+     */
+    public Set<List<String>> existingKeys(Collection<String> tenantIds, Collection<String> keys) {
+        Set<List<String>> found = new HashSet<>();
+        if (tenantIds.isEmpty() || keys.isEmpty()) {
+            return found;
+        }
+        List<Object[]> rows = getEntityManager()
+                .createQuery(
+                        "select j.tenantId, j.idempotencyKey from Job j "
+                                + "where j.tenantId in :tenants and j.idempotencyKey in :keys",
+                        Object[].class)
+                .setParameter("tenants", tenantIds)
+                .setParameter("keys", keys)
+                .getResultList();
+        for (Object[] row : rows) {
+            found.add(List.of((String) row[0], (String) row[1]));
+        }
+        return found;
     }
 
     /** The tenant's job with the given idempotency key. */
