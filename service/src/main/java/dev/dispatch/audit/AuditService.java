@@ -33,9 +33,11 @@ import org.jboss.logging.Logger;
 public class AuditService {
     private static final Logger LOG = Logger.getLogger(AuditService.class);
     private static final HexFormat HEX = HexFormat.of();
-    private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules();
 
     private final EntityManager em;
+    /** Quarkus's mapper, the one Hibernate writes {@code details} with on the entity path. */
+    private final ObjectMapper json;
+
     private final AuditKey key;
     private final AuditConfig config;
     private final Event<AuditCheckpointEvent> checkpoints;
@@ -46,7 +48,9 @@ public class AuditService {
             AuditKey key,
             AuditConfig config,
             Event<AuditCheckpointEvent> checkpoints,
-            AuditCheckpointConsumer published) {
+            AuditCheckpointConsumer published,
+            ObjectMapper json) {
+        this.json = json;
         this.em = em;
         this.key = key;
         this.config = config;
@@ -163,7 +167,7 @@ public class AuditService {
             target[i] = e.target;
             outcome[i] = e.outcome;
             source[i] = e.source;
-            details[i] = e.details == null ? null : json(e.details);
+            details[i] = e.details == null ? null : toJson(e.details);
             prev[i] = e.prevHash == null ? null : HEX.formatHex(e.prevHash);
             hash[i] = HEX.formatHex(e.hash);
         }
@@ -193,9 +197,9 @@ public class AuditService {
         });
     }
 
-    private String json(Map<String, Object> details) {
+    private String toJson(Map<String, Object> details) {
         try {
-            return JSON.writeValueAsString(details);
+            return json.writeValueAsString(details);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("audit details not serialisable", e);
         }

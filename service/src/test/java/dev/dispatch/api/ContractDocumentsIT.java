@@ -34,12 +34,14 @@ class ContractDocumentsIT {
     private static final Set<String> METHODS = Set.of("get", "put", "post", "delete", "patch", "head", "options");
     private static Path project;
     private static Path document;
+    private static JsonNode openApi;
 
     @BeforeAll
-    static void locate() {
+    static void locate() throws IOException {
         project = Path.of(System.getProperty("test.project.dir", "..")).toAbsolutePath();
         document = project.resolve("service/target/openapi/openapi.yaml");
         assertThat(document).as("the build writes the OpenAPI document").isRegularFile();
+        openApi = new ObjectMapper(new YAMLFactory()).readTree(document.toFile());
     }
 
     private static final Pattern DOC_OPERATION = Pattern.compile(
@@ -49,7 +51,7 @@ class ContractDocumentsIT {
 
     @Test
     void contractAndOpenApiListTheSameOperations() throws IOException {
-        JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(document.toFile());
+        JsonNode root = openApi;
         Set<String> served = new TreeSet<>();
         for (Map.Entry<String, JsonNode> path : root.path("paths").properties()) {
             for (Map.Entry<String, JsonNode> op : path.getValue().properties()) {
@@ -96,7 +98,7 @@ class ContractDocumentsIT {
 
     @Test
     void everyOperationHasAUniqueOperationIdAndASummary() throws IOException {
-        JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(document.toFile());
+        JsonNode root = openApi;
         assertThat(root.path("servers")).as("servers").isNotEmpty();
         List<String> missing = new ArrayList<>();
         Set<String> ids = new HashSet<>();
