@@ -423,37 +423,53 @@ public class WorkerService {
      * an outage is retried for one lease timeout, then the run is left to turn LOST.
      */
     private void record(RunLease lease, ClaimedRun run, RunResult result) {
-        long backoff = 100;
-        long giveUp = System.nanoTime() + config.leaseTimeout().toNanos();
-        while (true) {
-            try {
-                if (database.call(() -> runs.finish(lease, workerId, result)) == HostRunService.Finish.FENCED) {
-                    return;
-                }
-                break;
-            } catch (RuntimeException e) {
-                dbFailed();
-                long now = System.nanoTime();
-                if (!DatabaseFailures.isTransient(e) && now > giveUp) {
-                    LOG.errorf(e, "recording the result failed; the lease will expire and the run will be LOST");
-                    return;
-                }
-                if (!claiming && now > shutdownDeadline) {
-                    LOG.errorf(
-                            "shutting down: result of run %s not recorded (%s); it will turn LOST",
-                            lease.runId(), e.getMessage());
-                    return;
-                }
-                LOG.warnf("recording the result failed (%s); retrying in %d ms", e.getMessage(), backoff);
-                sleep(backoff);
-                backoff = Math.min(backoff * 2, 5_000);
-            }
+        HostRunService.Finish finish;
+        try {
+            finish = untilDatabaseAnswers("recording the result", () -> runs.finish(lease, workerId, result), null);
+        } catch (RuntimeException e) {
+            LOG.errorf(
+                    "result of run %s attempt %d not recorded (%s); the lease will expire and the run will be LOST",
+                    lease.runId(), lease.attempt(), DatabaseFailures.describe(e));
+            return;
+        }
+        if (finish == HostRunService.Finish.FENCED) {
+            return;
         }
         try {
             database.run(() -> runs.completeIfFinished(run.jobId()));
         } catch (RuntimeException e) {
             dbFailed();
             LOG.debugf("job completion left to the reaper: %s", e.getMessage());
+        }
+    }
+
+    /**
+     * Runs a host run's own database work under the {@link RunDatabaseGate}, retrying while the database is
+     * unavailable: a blip shorter than the lease costs the run nothing, since the lease stays renewed (or, if the
+     * outage outlasts it, the run turns LOST and a late write is fenced). Work that runs before the command (resolving
+     * the target) is safe to repeat because nothing has reached the host yet; work after it holds the result in
+     * memory. A failure that does not look like an outage is retried for one lease timeout, then thrown; so is any
+     * failure once shutdown's drain deadline has passed, or once {@code cancelled} is set.
+     */
+    private <T, E extends Exception> T untilDatabaseAnswers(
+            String what, RunDatabaseGate.Work<T, E> work, AtomicBoolean cancelled) throws E {
+        long backoff = 100;
+        long giveUp = System.nanoTime() + config.leaseTimeout().toNanos();
+        while (true) {
+            try {
+                return database.call(work);
+            } catch (RuntimeException e) {
+                dbFailed();
+                long now = System.nanoTime();
+                if ((!DatabaseFailures.isTransient(e) && now > giveUp)
+                        || (!claiming && now > shutdownDeadline)
+                        || (cancelled != null && cancelled.get())) {
+                    throw e;
+                }
+                LOG.warnf("%s failed (%s); retrying in %d ms", what, DatabaseFailures.describe(e), backoff);
+                sleep(backoff);
+                backoff = Math.min(backoff * 2, 5_000);
+            }
         }
     }
 
@@ -477,7 +493,8 @@ public class WorkerService {
     private RunResult performOnHost(ClaimedRun run, AtomicBoolean cancelled) {
         Optional<SshTarget> resolved;
         try {
-            resolved = database.call(() -> inventory.resolveTarget(run.tenantId(), run.hostName()));
+            resolved = untilDatabaseAnswers(
+                    "resolving the target", () -> inventory.resolveTarget(run.tenantId(), run.hostName()), cancelled);
         } catch (MissingJumpHostException e) {
             return RunResult.failedBeforeStart(RunState.UNREACHABLE, e.getMessage(), null, null, null);
         }
@@ -516,11 +533,17 @@ public class WorkerService {
                     cancelled::get);
         }
         if (result.outcome() == SshOutcome.HOST_KEY_REJECTED) {
-            database.run(() -> inventory.recordRejectedHostKey(
-                    KnownHostGate.actor(target),
-                    target.hostName(),
-                    target.hostKeyPolicy().wire(),
-                    result.error()));
+            untilDatabaseAnswers(
+                    "recording the rejected host key",
+                    () -> {
+                        inventory.recordRejectedHostKey(
+                                KnownHostGate.actor(target),
+                                target.hostName(),
+                                target.hostKeyPolicy().wire(),
+                                result.error());
+                        return null;
+                    },
+                    null);
         }
         String error = result.error();
         if (!output.awaitPublished(config.publishTimeout())) {

@@ -9,10 +9,15 @@ import dev.dispatch.testing.Fleet;
 import dev.dispatch.testing.Jobs;
 import dev.dispatch.testing.OpenSshHosts;
 import dev.dispatch.testing.Tenants;
+import dev.dispatch.testing.TestPostgres;
+import dev.dispatch.testing.TestServicesResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.smallrye.reactive.messaging.kafka.companion.ConsumerTask;
 import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -94,6 +99,57 @@ class DatabaseBlipTest {
                             .count())
                     .isEqualTo(hosts.size());
             results.stop();
+        }
+    }
+
+    @Test
+    void anOutageBetweenTheClaimAndTheConnectionLosesNoRun() throws Exception {
+        Tenants tenant = Tenants.fresh();
+        List<OpenSshHosts.Host> hosts = Fleet.get().hosts().subList(8, 11);
+        tenant.registerHosts(hosts, Fleet.get().userPrivateKey());
+
+        // Holds every run between its claim (it is RUNNING) and the connection: resolving a target reads the
+        // credential table, which this transaction locks. The outage then breaks those reads, as a restart would.
+        try (Connection locker = TestPostgres.admin(TestServicesResource.DATABASE);
+                Statement lock = locker.createStatement()) {
+            locker.setAutoCommit(false);
+            lock.execute("lock table credential in access exclusive mode");
+            String jobId = Jobs.submit(
+                    tenant,
+                    Map.of(
+                            "kind",
+                            "exec",
+                            "targets",
+                            Map.of(
+                                    "hosts",
+                                    hosts.stream().map(OpenSshHosts.Host::name).toList()),
+                            "command",
+                            "echo reached",
+                            "parallelism",
+                            hosts.size()));
+            await().atMost(Duration.ofSeconds(20)).until(() -> waitingOnLocks() >= hosts.size());
+            assertThat(Jobs.runs(tenant, jobId)).allMatch(r -> "RUNNING".equals(r.get("state")));
+
+            try (DatabaseOutage outage = DatabaseOutage.start()) {
+                Thread.sleep(3_000);
+            }
+
+            JsonPath job = Jobs.awaitFinished(tenant, jobId);
+            assertThat(job.getMap("summary")).isEqualTo(Map.of("SUCCEEDED", hosts.size()));
+            assertThat(job.getString("state")).isEqualTo("SUCCEEDED");
+            for (OpenSshHosts.Host h : hosts) {
+                assertThat(Jobs.stdout(tenant, jobId, h.name())).isEqualTo("reached\n");
+            }
+        }
+    }
+
+    private static int waitingOnLocks() throws Exception {
+        try (Connection c = TestPostgres.admin("postgres");
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("select count(*) from pg_stat_activity where datname = '"
+                        + TestServicesResource.DATABASE + "' and wait_event_type = 'Lock'")) {
+            rs.next();
+            return rs.getInt(1);
         }
     }
 }
