@@ -16,6 +16,11 @@ public class CredentialRepository implements PanacheRepositoryBase<Credential, U
         return find("tenantId = ?1 and name = ?2", tenantId, name).firstResultOptional();
     }
 
+    /** The tenant's credentials among the given names. */
+    public List<Credential> findByNames(String tenantId, Collection<String> names) {
+        return list("tenantId = ?1 and name in ?2", tenantId, names);
+    }
+
     /**
      * The tenant's credentials among the given names, share-locked until the transaction ends, so that a concurrent
      * delete cannot remove a credential that a host being written refers to.

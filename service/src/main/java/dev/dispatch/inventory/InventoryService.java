@@ -786,43 +786,98 @@ public class InventoryService {
      */
     @Transactional
     public Optional<SshTarget> resolveTarget(String tenantId, String hostName) {
-        Optional<Host> found = hosts.findByName(tenantId, hostName);
-        if (found.isEmpty()) {
-            return Optional.empty();
+        Targets targets = targets(tenantId, List.of(hostName));
+        MissingJumpHostException missing = targets.missingJumps().get(hostName);
+        if (missing != null) {
+            throw missing;
         }
-        Host host = found.get();
-        TenantSettings settings = tenants.settings(tenantId);
-        String policy = host.hostKeyPolicy != null ? host.hostKeyPolicy : settings.hostKeyPolicy();
-        HostKeyPolicy effective = HostKeyPolicy.fromWire(policy);
-        if (effective == HostKeyPolicy.OFF && !settings.allowHostKeyPolicyOff()) {
-            effective = HostKeyPolicy.OFF_FORBIDDEN;
-        }
-        List<SshTarget> jumps = new ArrayList<>();
-        if (host.proxyJump != null) {
-            for (String jumpName : jumpChain(host.proxyJump)) {
-                Host jump = hosts.findByName(tenantId, jumpName)
-                        .orElseThrow(() -> new MissingJumpHostException(hostName, jumpName));
-                jumps.add(target(tenantId, jump, HostKeyPolicy.STRICT, List.of()));
-            }
-        }
-        return Optional.of(target(tenantId, host, effective, jumps));
+        return Optional.ofNullable(targets.resolved().get(hostName));
     }
 
-    private SshTarget target(String tenantId, Host host, HostKeyPolicy policy, List<SshTarget> jumps) {
-        String key = null;
-        String passphrase = null;
-        if (host.credential != null) {
-            Optional<Credential> credential = credentials.findByName(tenantId, host.credential);
-            if (credential.isPresent()) {
-                String context = aad(tenantId, host.credential);
-                key = cipher.decrypt(credential.get().encryptedKey, context);
-                passphrase = cipher.decrypt(credential.get().encryptedPassphrase, context);
+    /**
+     * {@link #resolveTarget} for many hosts of one tenant at once, in a fixed number of queries whatever their count
+     * (hosts, jump hosts, credentials, known keys, tenant settings), each credential decrypted once. The workers
+     * resolve every run they claim together this way. Hosts no longer in the inventory, and hosts whose jump host is
+     * gone, are left out of the answer: {@link #resolveTarget} tells which it was.
+     */
+    @Transactional
+    public Map<String, SshTarget> resolveTargets(String tenantId, Collection<String> hostNames) {
+        return targets(tenantId, hostNames).resolved();
+    }
+
+    private record Targets(Map<String, SshTarget> resolved, Map<String, MissingJumpHostException> missingJumps) {}
+
+    private Targets targets(String tenantId, Collection<String> hostNames) {
+        Map<String, Host> known = new LinkedHashMap<>();
+        hosts.findByNames(tenantId, hostNames).forEach(h -> known.put(h.name, h));
+        Set<String> jumpNames = new LinkedHashSet<>();
+        for (String name : hostNames) {
+            Host host = known.get(name);
+            if (host != null && host.proxyJump != null) {
+                jumpNames.addAll(jumpChain(host.proxyJump));
             }
         }
+        jumpNames.removeAll(known.keySet());
+        if (!jumpNames.isEmpty()) {
+            hosts.findByNames(tenantId, jumpNames).forEach(h -> known.put(h.name, h));
+        }
+        Set<String> credentialNames = new TreeSet<>();
+        known.values().stream().filter(h -> h.credential != null).forEach(h -> credentialNames.add(h.credential));
+        Map<String, String[]> secrets = new LinkedHashMap<>();
+        if (!credentialNames.isEmpty()) {
+            for (Credential c : credentials.findByNames(tenantId, credentialNames)) {
+                String context = aad(tenantId, c.name);
+                secrets.put(c.name, new String[] {
+                    cipher.decrypt(c.encryptedKey, context), cipher.decrypt(c.encryptedPassphrase, context)
+                });
+            }
+        }
+        Map<String, List<KnownHostKey>> keys = new LinkedHashMap<>();
+        for (KnownHostKey k : knownKeys.forHosts(tenantId, known.keySet())) {
+            keys.computeIfAbsent(k.hostName, n -> new ArrayList<>()).add(k);
+        }
+        TenantSettings settings = tenants.settings(tenantId);
+        Map<String, SshTarget> resolved = new LinkedHashMap<>();
+        Map<String, MissingJumpHostException> missingJumps = new LinkedHashMap<>();
+        for (String name : hostNames) {
+            Host host = known.get(name);
+            if (host == null || resolved.containsKey(name)) {
+                continue;
+            }
+            String policy = host.hostKeyPolicy != null ? host.hostKeyPolicy : settings.hostKeyPolicy();
+            HostKeyPolicy effective = HostKeyPolicy.fromWire(policy);
+            if (effective == HostKeyPolicy.OFF && !settings.allowHostKeyPolicyOff()) {
+                effective = HostKeyPolicy.OFF_FORBIDDEN;
+            }
+            List<SshTarget> jumps = new ArrayList<>();
+            for (String jumpName : host.proxyJump == null ? List.<String>of() : jumpChain(host.proxyJump)) {
+                Host jump = known.get(jumpName);
+                if (jump == null) {
+                    missingJumps.put(name, new MissingJumpHostException(name, jumpName));
+                    jumps = null;
+                    break;
+                }
+                jumps.add(target(tenantId, jump, HostKeyPolicy.STRICT, List.of(), secrets, keys));
+            }
+            if (jumps != null) {
+                resolved.put(name, target(tenantId, host, effective, jumps, secrets, keys));
+            }
+        }
+        return new Targets(resolved, missingJumps);
+    }
+
+    private static SshTarget target(
+            String tenantId,
+            Host host,
+            HostKeyPolicy policy,
+            List<SshTarget> jumps,
+            Map<String, String[]> secrets,
+            Map<String, List<KnownHostKey>> keys) {
+        String[] secret = host.credential == null ? null : secrets.get(host.credential);
         List<String> trusted = new ArrayList<>();
         List<String> revoked = new ArrayList<>();
         List<String> authorities = new ArrayList<>();
-        for (KnownHostKey k : knownKeys.forHost(tenantId, host.name)) {
+        for (KnownHostKey k : keys.getOrDefault(host.name, List.of())) {
             if ("revoked".equals(k.marker)) {
                 revoked.add(k.publicKey);
             } else if ("cert-authority".equals(k.marker)) {
@@ -837,8 +892,8 @@ public class InventoryService {
                 host.address,
                 host.port,
                 host.user,
-                key,
-                passphrase,
+                secret == null ? null : secret[0],
+                secret == null ? null : secret[1],
                 trusted,
                 revoked,
                 authorities,

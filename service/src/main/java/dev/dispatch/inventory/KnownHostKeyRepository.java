@@ -2,6 +2,7 @@ package dev.dispatch.inventory;
 
 import io.quarkus.hibernate.orm.panache.PanacheRepositoryBase;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
 
@@ -11,6 +12,13 @@ public class KnownHostKeyRepository implements PanacheRepositoryBase<KnownHostKe
     /** Keys recorded for the tenant's host. */
     public List<KnownHostKey> forHost(String tenantId, String hostName) {
         return list("tenantId = ?1 and hostName = ?2 order by createdAt", tenantId, hostName);
+    }
+
+    /** Keys recorded for any of the tenant's hosts, by host name, then in the order stored. */
+    public List<KnownHostKey> forHosts(String tenantId, Collection<String> hostNames) {
+        return hostNames.isEmpty()
+                ? List.of()
+                : list("tenantId = ?1 and hostName in ?2 order by hostName, createdAt", tenantId, hostNames);
     }
 
     /** Every key of the tenant, by host name, then in the order stored. */

@@ -39,7 +39,10 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -347,11 +350,13 @@ public class WorkerService {
                                 config.affinityGrace(),
                                 SessionAffinity.freshness(config))
                         : List.of();
+                Map<String, SshTarget> targets = resolveTargets(claimed);
                 for (int i = 0; i < claimed.size(); i++) {
                     ClaimedRun run = claimed.get(i);
+                    SshTarget target = targets.get(run.tenantId() + "/" + run.hostName());
                     active.incrementAndGet();
                     try {
-                        executor.execute(() -> execute(run));
+                        executor.execute(() -> execute(run, target));
                     } catch (RejectedExecutionException e) {
                         active.decrementAndGet();
                         List<UUID> unstarted = claimed.subList(i, claimed.size()).stream()
@@ -376,7 +381,34 @@ public class WorkerService {
         }
     }
 
-    private void execute(ClaimedRun run) {
+    /**
+     * The targets of the claimed runs, resolved together (a few queries per tenant instead of several per run), keyed
+     * by tenant and host name. Best effort: a run missing here (the lookup failed, the host or its jump host is gone)
+     * resolves its own target, which retries through an outage and reports what is missing.
+     */
+    private Map<String, SshTarget> resolveTargets(List<ClaimedRun> claimed) {
+        if (claimed.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, Set<String>> byTenant = new LinkedHashMap<>();
+        claimed.forEach(r -> byTenant.computeIfAbsent(r.tenantId(), t -> new LinkedHashSet<>())
+                .add(r.hostName()));
+        Map<String, SshTarget> targets = new HashMap<>();
+        byTenant.forEach((tenant, hosts) -> {
+            try {
+                database.call(() -> inventory.resolveTargets(tenant, hosts))
+                        .forEach((host, target) -> targets.put(tenant + "/" + host, target));
+            } catch (RuntimeException e) {
+                dbFailed();
+                LOG.debugf(
+                        "resolving claimed runs' targets together failed, each run resolves its own: %s",
+                        DatabaseFailures.describe(e));
+            }
+        });
+        return targets;
+    }
+
+    private void execute(ClaimedRun run, SshTarget prefetched) {
         RunLease lease = new RunLease(run.runId(), run.attempt());
         RunHandle handle = new RunHandle(Thread.currentThread());
         running.put(lease, handle);
@@ -385,7 +417,7 @@ public class WorkerService {
         try {
             RunResult result;
             try {
-                result = perform(run, handle.cancelled);
+                result = perform(run, handle.cancelled, prefetched);
             } catch (RuntimeException e) {
                 LOG.errorf(e, "run failed inside dispatch");
                 result = RunResult.failedBeforeStart(
@@ -473,7 +505,7 @@ public class WorkerService {
         }
     }
 
-    private RunResult perform(ClaimedRun claimed, AtomicBoolean cancelled) {
+    private RunResult perform(ClaimedRun claimed, AtomicBoolean cancelled, SshTarget prefetched) {
         ClaimedRun run;
         try {
             run = claimed.secrets() == null
@@ -485,16 +517,20 @@ public class WorkerService {
             return RunResult.failedBeforeStart(
                     RunState.FAILED, "the job's secrets cannot be opened: " + e.getMessage(), null, null, null);
         }
-        RunResult result = performOnHost(run, cancelled);
+        RunResult result = performOnHost(run, cancelled, prefetched);
         // File kinds always say whether they changed the host; a run that never reached it changed nothing.
         return run.kind().isFile() && result.changed() == null ? result.withChanged(false) : result;
     }
 
-    private RunResult performOnHost(ClaimedRun run, AtomicBoolean cancelled) {
+    private RunResult performOnHost(ClaimedRun run, AtomicBoolean cancelled, SshTarget prefetched) {
         Optional<SshTarget> resolved;
         try {
-            resolved = untilDatabaseAnswers(
-                    "resolving the target", () -> inventory.resolveTarget(run.tenantId(), run.hostName()), cancelled);
+            resolved = prefetched != null
+                    ? Optional.of(prefetched)
+                    : untilDatabaseAnswers(
+                            "resolving the target",
+                            () -> inventory.resolveTarget(run.tenantId(), run.hostName()),
+                            cancelled);
         } catch (MissingJumpHostException e) {
             return RunResult.failedBeforeStart(RunState.UNREACHABLE, e.getMessage(), null, null, null);
         }
