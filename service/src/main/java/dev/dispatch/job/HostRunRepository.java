@@ -208,7 +208,9 @@ public class HostRunRepository implements PanacheRepositoryBase<HostRun, UUID> {
         List<Object[]> rows = getEntityManager()
                 .createNativeQuery("""
                 update host_run set heartbeat_at = now()
-                where id in (:ids) and claimed_by = :worker and state = 'RUNNING'
+                where id in (select id from host_run
+                             where id in (:ids) and claimed_by = :worker and state = 'RUNNING'
+                             order by id for update)
                 returning id, attempt""")
                 .setParameter(
                         "ids", leases.stream().map(RunLease::runId).distinct().toList())

@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -143,56 +145,124 @@ public class HostRunService {
      */
     @Transactional
     public Finish finish(RunLease lease, String workerId, RunResult result) {
-        UUID runId = lease.runId();
-        HostRun peek = runs.getEntityManager().find(HostRun.class, runId, LockModeType.PESSIMISTIC_WRITE);
-        if (peek == null) {
+        HostRun run = runs.getEntityManager().find(HostRun.class, lease.runId(), LockModeType.PESSIMISTIC_WRITE);
+        Finish verdict = verdict(run, lease, workerId, result);
+        if (verdict != Finish.RECORDED) {
+            return verdict;
+        }
+        write(List.of(new Finishing(lease, result)), Map.of(run.id, run), workerId);
+        return Finish.RECORDED;
+    }
+
+    /** A result to record: the run attempt it belongs to and its outcome. */
+    public record Finishing(RunLease lease, RunResult result) {}
+
+    /**
+     * Records many results of this worker in one transaction (a group commit), with their host results in the outbox,
+     * exactly as {@link #finish} records one: each attempt is fenced on its own, so the answer says per lease what
+     * became of it. Rows are locked in id order (as lease renewal locks them), so batches and renewals cannot deadlock.
+     * Any failure rolls back the whole batch; the caller then records each result alone.
+     */
+    @Transactional
+    public Map<RunLease, Finish> finishAll(String workerId, List<Finishing> batch) {
+        Map<RunLease, Finish> verdicts = new LinkedHashMap<>();
+        if (batch.isEmpty()) {
+            return verdicts;
+        }
+        Map<UUID, HostRun> locked = new HashMap<>();
+        for (HostRun run : runs.getEntityManager()
+                .createQuery("from HostRun where id in :ids order by id", HostRun.class)
+                .setParameter(
+                        "ids",
+                        batch.stream().map(f -> f.lease().runId()).distinct().toList())
+                .setLockMode(LockModeType.PESSIMISTIC_WRITE)
+                .getResultList()) {
+            locked.put(run.id, run);
+        }
+        List<Finishing> recordable = new ArrayList<>();
+        Set<UUID> recorded = new HashSet<>();
+        for (Finishing f : batch) {
+            Finish verdict = verdict(locked.get(f.lease().runId()), f.lease(), workerId, f.result());
+            if (verdict == Finish.RECORDED && !recorded.add(f.lease().runId())) {
+                verdict = Finish.FENCED; // two results for one run in a batch: the first one counts
+            }
+            verdicts.put(f.lease(), verdict);
+            if (verdict == Finish.RECORDED) {
+                recordable.add(f);
+            }
+        }
+        write(recordable, locked, workerId);
+        return verdicts;
+    }
+
+    /**
+     * Whether a result of {@code lease} may be recorded on {@code run} (locked): the attempt is the fencing token, so a
+     * late result of an attempt declared LOST (and maybe retried) is refused, never written over the newer one; a
+     * result already recorded (a retry after a commit the caller did not see) is recognised.
+     */
+    private static Finish verdict(HostRun run, RunLease lease, String workerId, RunResult result) {
+        if (run == null) {
             return Finish.FENCED;
         }
-        if (peek.attempt == lease.attempt()
-                && workerId.equals(peek.claimedBy)
-                && peek.state == result.state()
-                && peek.finishedAt != null) {
+        if (run.attempt == lease.attempt()
+                && workerId.equals(run.claimedBy)
+                && run.state == result.state()
+                && run.finishedAt != null) {
             return Finish.ALREADY_RECORDED;
         }
-        if (peek.state != RunState.RUNNING || !workerId.equals(peek.claimedBy) || peek.attempt != lease.attempt()) {
+        if (run.state != RunState.RUNNING || !workerId.equals(run.claimedBy) || run.attempt != lease.attempt()) {
             LOG.warnf(
                     "run %s on %s was %s at attempt %d under %s when worker %s finished attempt %d; result dropped",
-                    runId, peek.hostName, peek.state, peek.attempt, peek.claimedBy, workerId, lease.attempt());
+                    run.id, run.hostName, run.state, run.attempt, run.claimedBy, workerId, lease.attempt());
             return Finish.FENCED;
         }
-        // Before the run is modified (a native statement flushes the session). Native: Hibernate re-translates HQL
-        // bulk deletes on every call, and this runs once per host run.
+        return Finish.RECORDED;
+    }
+
+    /** Writes the recordable results onto their locked runs, replacing stored output, then their jobs' follow-ups. */
+    private void write(List<Finishing> recordable, Map<UUID, HostRun> locked, String workerId) {
+        if (recordable.isEmpty()) {
+            return;
+        }
+        // Before the runs are modified (a native statement flushes the session). Native: Hibernate re-translates HQL
+        // bulk deletes on every call, and this runs for every host run.
         runs.getEntityManager()
-                .createNativeQuery("delete from run_output where run_id = :run")
-                .setParameter("run", runId)
+                .createNativeQuery("delete from run_output where run_id in (:runs)")
+                .setParameter(
+                        "runs", recordable.stream().map(f -> f.lease().runId()).toList())
                 .executeUpdate();
         Instant now = Instant.now();
-        peek.moveTo(result.state(), now);
-        peek.exitCode = result.exitCode();
-        peek.exitSignal = result.exitSignal();
-        peek.error = result.error();
-        peek.address = result.address();
-        peek.port = result.port();
-        peek.username = result.username();
-        peek.changed = result.changed();
-        peek.artifactSha256 = result.artifact();
-        peek.stdoutBytes = result.stdout().totalBytes();
-        peek.stderrBytes = result.stderr().totalBytes();
-        peek.stdoutChunks = result.stdout().chunks();
-        peek.stderrChunks = result.stderr().chunks();
-        storeOutput(runId, "stdout", result.stdout());
-        storeOutput(runId, "stderr", result.stderr());
+        Map<UUID, List<HostRun>> byJob = new LinkedHashMap<>();
+        for (Finishing f : recordable) {
+            HostRun run = locked.get(f.lease().runId());
+            RunResult result = f.result();
+            run.moveTo(result.state(), now);
+            run.exitCode = result.exitCode();
+            run.exitSignal = result.exitSignal();
+            run.error = result.error();
+            run.address = result.address();
+            run.port = result.port();
+            run.username = result.username();
+            run.changed = result.changed();
+            run.artifactSha256 = result.artifact();
+            run.stdoutBytes = result.stdout().totalBytes();
+            run.stderrBytes = result.stderr().totalBytes();
+            run.stdoutChunks = result.stdout().chunks();
+            run.stderrChunks = result.stderr().chunks();
+            storeOutput(run.id, "stdout", result.stdout());
+            storeOutput(run.id, "stderr", result.stderr());
+            byJob.computeIfAbsent(run.jobId, k -> new ArrayList<>()).add(run);
+        }
         try {
             runs.flush();
         } catch (OptimisticLockException e) {
-            LOG.warnf("run %s changed under worker %s; result dropped", runId, workerId);
+            LOG.warnf("a run changed under worker %s while its result was recorded; results dropped", workerId);
             throw e;
         }
-        // The job row is not locked here (unless maxFailures needs it), so the runs of one job finish in parallel;
-        // the caller completes the job after this commit (completeIfFinished), and the lease reaper sweeps any job a
+        // The job rows are not locked here (unless maxFailures needs it), so the runs of one job finish in parallel;
+        // the caller completes the jobs after this commit (completeIfFinished), and the lease reaper sweeps any job a
         // crash left uncompleted.
-        ended(jobs.findById(peek.jobId), List.of(peek), now, Duration.ZERO);
-        return Finish.RECORDED;
+        byJob.forEach((jobId, ended) -> ended(jobs.findById(jobId), ended, now, Duration.ZERO));
     }
 
     /**

@@ -89,6 +89,7 @@ public class WorkerService {
     private final AtomicLong lastDbFailure = new AtomicLong(System.nanoTime() - Long.MAX_VALUE / 2);
 
     private volatile boolean renewalOverdue;
+    private volatile ResultRecorder recorder;
 
     /**
      * One run attempt this worker holds: the thread executing it, its cancel flag (MINA swallows interrupts in some
@@ -148,6 +149,7 @@ public class WorkerService {
         }
         // Creating the gate checks the pool size against dispatch.worker.reserved-connections (fails startup).
         int inDatabase = database.permits();
+        recorder = new ResultRecorder(runs, database, workerId, MAX_CLAIM, this::dbFailed);
         claiming = true;
         loop = Thread.ofPlatform().name("dispatch-claim").daemon().start(this::claimLoop);
         if (config.listenForQueuedRuns()) {
@@ -450,11 +452,16 @@ public class WorkerService {
     }
 
     /**
-     * Records a run's result, retrying while the database is unavailable: the lease stays renewed meanwhile (the run
-     * is still in {@code running}), so a blip shorter than the lease loses nothing. A failure that does not look like
+     * Records a run's result, in a group commit with the other runs finishing now, else alone, retrying while the
+     * database is unavailable: the lease stays renewed meanwhile (the run is still in {@code running}), so a blip
+     * shorter than the lease loses nothing. A failure that does not look like
      * an outage is retried for one lease timeout, then the run is left to turn LOST.
      */
     private void record(RunLease lease, ClaimedRun run, RunResult result) {
+        ResultRecorder batches = recorder;
+        if (batches != null && batches.record(lease, run.jobId(), result).isPresent()) {
+            return; // recorded (or fenced) in a group commit, which also completed the job
+        }
         HostRunService.Finish finish;
         try {
             finish = untilDatabaseAnswers("recording the result", () -> runs.finish(lease, workerId, result), null);

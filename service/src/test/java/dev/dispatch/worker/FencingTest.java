@@ -69,6 +69,49 @@ class FencingTest {
     }
 
     @Test
+    void aGroupCommitFencesEachAttemptOnItsOwnAndRecordsTheRest() throws Exception {
+        Tenants tenant = Tenants.fresh();
+        UUID jobId = UUID.randomUUID();
+        UUID current = UUID.randomUUID();
+        UUID retried = UUID.randomUUID();
+        UUID foreign = UUID.randomUUID();
+        sql(
+                "insert into tenant (id) values ('" + tenant.id + "')",
+                "insert into job (id, tenant_id, kind, state, request, submitted_by, source, parallelism, host_count,"
+                        + " retries, started_at) values ('" + jobId + "', '" + tenant.id + "', 'exec', 'RUNNING',"
+                        + " '{\"kind\":\"exec\",\"command\":\"true\"}', 'test', 'test', 3, 3, 1, now())",
+                run(current, jobId, tenant, "h1", 0, 1, "w-batch"),
+                run(retried, jobId, tenant, "h2", 1, 2, "w-batch"),
+                run(foreign, jobId, tenant, "h3", 2, 1, "w-other"));
+
+        Map<RunLease, HostRunService.Finish> verdicts = runs.finishAll(
+                "w-batch",
+                List.of(
+                        new HostRunService.Finishing(new RunLease(current, 1), failed()),
+                        new HostRunService.Finishing(new RunLease(retried, 1), succeeded("late attempt 1")),
+                        new HostRunService.Finishing(new RunLease(foreign, 1), succeeded("not ours"))));
+
+        assertThat(verdicts)
+                .containsExactly(
+                        Map.entry(new RunLease(current, 1), HostRunService.Finish.RECORDED),
+                        Map.entry(new RunLease(retried, 1), HostRunService.Finish.FENCED),
+                        Map.entry(new RunLease(foreign, 1), HostRunService.Finish.FENCED));
+        assertThat(column(current, "state || '/' || exit_code")).isEqualTo("FAILED/7");
+        assertThat(column(retried, "state || '/' || attempt")).isEqualTo("RUNNING/2");
+        assertThat(column(foreign, "state || '/' || claimed_by")).isEqualTo("RUNNING/w-other");
+        // A retry of the same batch after a commit the caller did not see changes nothing.
+        assertThat(runs.finishAll("w-batch", List.of(new HostRunService.Finishing(new RunLease(current, 1), failed()))))
+                .containsExactly(Map.entry(new RunLease(current, 1), HostRunService.Finish.ALREADY_RECORDED));
+        assertThat(column(current, "state || '/' || exit_code")).isEqualTo("FAILED/7");
+    }
+
+    private static String run(UUID id, UUID jobId, Tenants tenant, String host, int ordinal, int attempt, String by) {
+        return "insert into host_run (id, job_id, tenant_id, host_name, ordinal, state, attempt, claimed_by,"
+                + " heartbeat_at, started_at) values ('" + id + "', '" + jobId + "', '" + tenant.id + "', '" + host
+                + "', " + ordinal + ", 'RUNNING', " + attempt + ", '" + by + "', now(), now())";
+    }
+
+    @Test
     void aRunDeclaredLostIsStoppedOnItsHostAndItsResultDropped() throws Exception {
         Tenants tenant = Tenants.fresh();
         OpenSshHosts.Host host = Fleet.get().hosts().get(3);
