@@ -34,20 +34,19 @@ final class ExecCommand implements Callable<Integer> {
     @Mixin
     RunOptions output;
 
-    @Option(names = "--parallel", paramLabel = "N", description = "Hosts run at once.")
-    Integer parallel;
+    @Mixin
+    ScheduleOptions schedule;
 
     @Option(
-            names = "--batch-size",
-            paramLabel = "N",
-            description = "Hosts per batch; a batch starts when the last ended.")
-    Integer batchSize;
+            names = "--group",
+            description = "After the job, print identical outputs once, headed by their hosts (dshbak -c).")
+    boolean group;
 
-    @Option(names = "--max-failures", paramLabel = "N", description = "Stop starting hosts after N failures.")
-    Integer maxFailures;
-
-    @Option(names = "--timeout", paramLabel = "DURATION", description = "Per-host budget: 30s, 5m, 1h or PT5M.")
-    String timeout;
+    @Option(
+            names = "--output-dir",
+            paramLabel = "DIR",
+            description = "Write each host's output to DIR/<host>.stdout and DIR/<host>.stderr (pssh -o/-e).")
+    Path outputDir;
 
     @Option(names = "--env", paramLabel = "K=V", description = "Environment variable for the command. Repeatable.")
     Map<String, String> env = new LinkedHashMap<>();
@@ -67,21 +66,24 @@ final class ExecCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         DispatchClient client = root.client();
-        JobSpec spec = new JobSpec(
-                "exec",
-                targets.resolve(client),
-                credential,
-                String.join(" ", command),
-                readInput(input),
-                env.isEmpty() ? null : env,
-                isoDuration(timeout),
-                parallel,
-                batchSize,
-                maxFailures,
-                null,
-                null,
-                null);
-        return submitAndWatch(root, client, spec, output);
+        if ((group ? 1 : 0) + (outputDir != null ? 1 : 0) + (output.json ? 1 : 0) > 1) {
+            throw new IllegalArgumentException("--group, --output-dir and --json exclude each other");
+        }
+        JobSpec spec = schedule.spec(
+                "exec", targets.resolve(client), credential, String.join(" ", command), readInput(input), env, null);
+        Job job = client.submitJob(spec);
+        if (output.detach) {
+            JobWatch.printDetached(root.out, job, output.json);
+            return ExitCodes.OK;
+        }
+        JobWatch watch = new JobWatch(client, root.out, root.err, output);
+        if (group) {
+            watch.grouped();
+        }
+        if (outputDir != null) {
+            watch.outputDir(outputDir);
+        }
+        return watch.follow(job.id(), root.interactive);
     }
 
     static int submitAndWatch(Main root, DispatchClient client, JobSpec spec, RunOptions options) {

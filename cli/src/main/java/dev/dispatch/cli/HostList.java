@@ -1,15 +1,23 @@
 package dev.dispatch.cli;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * pdsh/ClusterShell host lists: {@code web[01-20],db[1-3,7],x} expands to each name, zero padding kept (as wide as
  * the range's first bound), brackets may repeat in one name ({@code r[1-2]n[1-2]}). Order is kept, duplicates dropped.
  */
 final class HostList {
+    private static final Pattern LAST_NUMBER = Pattern.compile("(.*?)([0-9]+)([^0-9]*)");
+
     private HostList() {}
 
     /** Expands each comma-separated item of {@code spec} (commas inside brackets belong to the range). */
@@ -27,6 +35,62 @@ final class HostList {
     static List<String> exclude(List<String> hosts, String excludeSpec) {
         Set<String> drop = new LinkedHashSet<>(expand(excludeSpec));
         return hosts.stream().filter(h -> !drop.contains(h)).toList();
+    }
+
+    /**
+     * The inverse of {@link #expand}: {@code hosts} as a compact list, names that differ only in their last number
+     * (of the same digit count) folded into a range, {@code web01,web02,web03,db1} to {@code web[01-03],db1}. Folded
+     * names come where their first name was; numbers in a range are sorted.
+     */
+    static String fold(List<String> hosts) {
+        Map<String, TreeSet<Long>> numbers = new LinkedHashMap<>();
+        Map<String, String[]> parts = new HashMap<>();
+        for (String h : new LinkedHashSet<>(hosts)) {
+            Matcher m = LAST_NUMBER.matcher(h);
+            if (!m.matches() || m.group(2).length() > 18) {
+                numbers.putIfAbsent("\0" + h, null);
+                continue;
+            }
+            String digits = m.group(2);
+            String key = m.group(1) + "\0" + digits.length() + "\0" + m.group(3);
+            parts.putIfAbsent(key, new String[] {m.group(1), m.group(3), Integer.toString(digits.length())});
+            numbers.computeIfAbsent(key, k -> new TreeSet<>()).add(Long.parseLong(digits));
+        }
+        List<String> items = new ArrayList<>();
+        for (Map.Entry<String, TreeSet<Long>> e : numbers.entrySet()) {
+            if (e.getValue() == null) {
+                items.add(e.getKey().substring(1));
+                continue;
+            }
+            String[] p = parts.get(e.getKey());
+            String format = "%0" + p[2] + "d";
+            TreeSet<Long> ns = e.getValue();
+            if (ns.size() == 1) {
+                items.add(p[0] + String.format(format, ns.first()) + p[1]);
+                continue;
+            }
+            List<String> ranges = new ArrayList<>();
+            Long start = null;
+            Long prev = null;
+            for (long n : ns) {
+                if (start != null && n == prev + 1) {
+                    prev = n;
+                    continue;
+                }
+                if (start != null) {
+                    ranges.add(range(format, start, prev));
+                }
+                start = n;
+                prev = n;
+            }
+            ranges.add(range(format, start, prev));
+            items.add(p[0] + "[" + String.join(",", ranges) + "]" + p[1]);
+        }
+        return String.join(",", items);
+    }
+
+    private static String range(String format, long from, long to) {
+        return from == to ? String.format(format, from) : String.format(format, from) + "-" + String.format(format, to);
     }
 
     private static List<String> splitTopLevel(String spec) {

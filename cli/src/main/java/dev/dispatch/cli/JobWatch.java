@@ -6,8 +6,15 @@ import dev.dispatch.client.DispatchClient;
 import dev.dispatch.client.HostRun;
 import dev.dispatch.client.Job;
 import dev.dispatch.client.JobEvent;
+import dev.dispatch.client.OutputGroup;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -28,12 +35,36 @@ final class JobWatch {
     private final RunOptions options;
     private final Map<String, StringBuilder> partial = new HashMap<>();
     private final AtomicBoolean done = new AtomicBoolean();
+    private boolean grouped;
+    private boolean showChanged;
+    private Path outputDir;
 
     JobWatch(DispatchClient client, PrintWriter out, PrintWriter err, RunOptions options) {
         this.client = client;
         this.out = out;
         this.err = err;
         this.options = options;
+    }
+
+    /**
+     * Prints no output lines while the job runs but stderr lines (host-prefixed, on the error stream); once it ended,
+     * each distinct stdout once, headed by its hosts ({@link #groups}).
+     */
+    JobWatch grouped() {
+        this.grouped = true;
+        return this;
+    }
+
+    /** Writes each host's output to {@code dir/<host>.stdout} and {@code dir/<host>.stderr} instead of printing it. */
+    JobWatch outputDir(Path dir) {
+        this.outputDir = dir;
+        return this;
+    }
+
+    /** Lists in the summary which hosts' files were changed and which were not (file jobs). */
+    JobWatch showChanged() {
+        this.showChanged = true;
+        return this;
     }
 
     /** Follows the job to its end and answers the exit code. */
@@ -44,10 +75,28 @@ final class JobWatch {
             Runtime.getRuntime().addShutdownHook(hook);
         }
         try {
+            if (outputDir != null) {
+                Files.createDirectories(outputDir);
+            }
             JobEvent.JobFinished finished = client.follow(jobId, this::print);
             flushPartials();
             done.set(true);
+            if (outputDir != null) {
+                for (HostRun r : client.runs(jobId)) {
+                    for (String stream : List.of("stdout", "stderr")) {
+                        Path f = outputFile(r.host(), stream);
+                        if (!Files.exists(f)) {
+                            Files.createFile(f);
+                        }
+                    }
+                }
+            }
+            if (grouped) {
+                printGroups(jobId);
+            }
             return summary(jobId, finished.state());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         } finally {
             done.set(true);
             if (hook != null) {
@@ -85,6 +134,10 @@ final class JobWatch {
             out.flush();
             return;
         }
+        if (outputDir != null) {
+            writeToFiles(event);
+            return;
+        }
         if (options.quiet) {
             return;
         }
@@ -99,9 +152,45 @@ final class JobWatch {
         out.flush();
     }
 
+    private void writeToFiles(JobEvent event) {
+        try {
+            switch (event) {
+                case JobEvent.RunStarted s -> {
+                    // a new attempt replaces what an earlier one wrote, as the stored output does
+                    Files.write(outputFile(s.host(), "stdout"), new byte[0]);
+                    Files.write(outputFile(s.host(), "stderr"), new byte[0]);
+                }
+                case JobEvent.Output o ->
+                    Files.write(
+                            outputFile(o.host(), o.stream()),
+                            bytes(o),
+                            StandardOpenOption.CREATE,
+                            StandardOpenOption.APPEND);
+                default -> {}
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private Path outputFile(String host, String stream) {
+        if (host.contains("/") || host.equals("..") || host.equals(".")) {
+            throw new IllegalArgumentException("host name '" + host + "' cannot name a file");
+        }
+        return outputDir.resolve(host + "." + ("stderr".equals(stream) ? "stderr" : "stdout"));
+    }
+
+    private static byte[] bytes(JobEvent.Output o) {
+        return o.text() != null
+                ? o.text().getBytes(StandardCharsets.UTF_8)
+                : Base64.getDecoder().decode(o.bytes());
+    }
+
     private void printOutput(JobEvent.Output o) {
-        String text =
-                o.text() != null ? o.text() : new String(Base64.getDecoder().decode(o.bytes()), StandardCharsets.UTF_8);
+        if (grouped && !o.stderr()) {
+            return;
+        }
+        String text = new String(bytes(o), StandardCharsets.UTF_8);
         StringBuilder buf = partial.computeIfAbsent(o.host() + "\0" + o.stream(), k -> new StringBuilder());
         buf.append(text);
         int nl;
@@ -130,7 +219,10 @@ final class JobWatch {
     }
 
     private void printLine(String host, String stream, String line) {
-        if (stream.equals("stderr")) {
+        if (grouped) {
+            err.println("[" + host + "] " + line);
+            err.flush();
+        } else if (stream.equals("stderr")) {
             out.println("[" + host + "] stderr: " + line);
         } else {
             out.println("[" + host + "] " + line);
@@ -222,8 +314,63 @@ final class JobWatch {
                 out.println(f);
             }
         }
+        if (showChanged) {
+            List<String> changed = runs.stream()
+                    .filter(r -> Boolean.TRUE.equals(r.changed()))
+                    .map(HostRun::host)
+                    .toList();
+            List<String> unchanged = runs.stream()
+                    .filter(r -> "SUCCEEDED".equals(r.state()) && Boolean.FALSE.equals(r.changed()))
+                    .map(HostRun::host)
+                    .toList();
+            if (!changed.isEmpty()) {
+                out.println("  changed (" + changed.size() + "): " + HostList.fold(changed));
+            }
+            if (!unchanged.isEmpty()) {
+                out.println("  unchanged (" + unchanged.size() + "): " + HostList.fold(unchanged));
+            }
+        }
         out.flush();
         return code;
+    }
+
+    private synchronized void printGroups(String jobId) {
+        for (OutputGroup g : client.runsByOutput(jobId)) {
+            String stdout = g.stdout() == null ? "" : g.stdout();
+            if (g.stdoutPartial()) {
+                ByteArrayOutputStream all = new ByteArrayOutputStream();
+                client.runOutput(jobId, g.hosts().getFirst(), "stdout", all);
+                stdout = all.toString(StandardCharsets.UTF_8);
+            }
+            out.print(groupBlock(g.hosts(), g.state(), g.exitCode(), g.exitSignal(), stdout));
+        }
+        out.flush();
+    }
+
+    /**
+     * One {@code --group} block as dshbak -c prints it: a rule, the hosts as a folded list (with their state when it
+     * is not {@code SUCCEEDED}), a rule, then the output, ending in a newline.
+     */
+    static String groupBlock(List<String> hosts, String state, Integer exitCode, String exitSignal, String stdout) {
+        String rule = "----------------\n";
+        StringBuilder b = new StringBuilder(rule).append(HostList.fold(hosts));
+        if (hosts.size() > 1) {
+            b.append(" (").append(hosts.size()).append(')');
+        }
+        if (state != null && !"SUCCEEDED".equals(state)) {
+            b.append(": ").append(state);
+            if (exitCode != null) {
+                b.append(" (exit ").append(exitCode).append(')');
+            }
+            if (exitSignal != null) {
+                b.append(" (signal ").append(exitSignal).append(')');
+            }
+        }
+        b.append('\n').append(rule).append(stdout);
+        if (!stdout.isEmpty() && !stdout.endsWith("\n")) {
+            b.append('\n');
+        }
+        return b.toString();
     }
 
     /** Prints a submitted job's id for {@code --detach}. */

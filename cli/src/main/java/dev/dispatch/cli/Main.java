@@ -20,7 +20,15 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         version = "dispatch 0.1.0",
         description = "Run commands on fleets of hosts through a dispatch server.",
-        subcommands = {ExecCommand.class, PingCommand.class, JobsCommand.class},
+        subcommands = {
+            ExecCommand.class,
+            PingCommand.class,
+            FileCommands.Copy.class,
+            FileCommands.Update.class,
+            FileCommands.Fetch.class,
+            FileCommands.Delete.class,
+            JobsCommand.class
+        },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:every host succeeded",

@@ -1,7 +1,6 @@
 package dev.dispatch.cli;
 
 import dev.dispatch.client.DispatchClient;
-import dev.dispatch.client.JobSpec;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,9 +21,13 @@ final class PingCommand implements Callable<Integer> {
     @Mixin
     RunOptions output;
 
+    @Mixin
+    ScheduleOptions schedule;
+
     @Override
     public Integer call() throws Exception {
         DispatchClient client = root.client();
-        return ExecCommand.submitAndWatch(root, client, JobSpec.ping(targets.resolve(client)), output);
+        return ExecCommand.submitAndWatch(
+                root, client, schedule.spec("ping", targets.resolve(client), null, null, null, null, null), output);
     }
 }

@@ -18,7 +18,7 @@ final class TargetOptions {
     List<String> hosts = new ArrayList<>();
 
     @Option(
-            names = {"-g", "--group"},
+            names = {"-g", "--host-group"},
             paramLabel = "GROUP",
             description = "Hosts of an inventory group. Repeatable.")
     List<String> groups = new ArrayList<>();

@@ -5,9 +5,11 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -15,6 +17,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -22,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.LongConsumer;
 
 /**
  * A client of the dispatch REST API ({@code /api/v1}). Thread-safe; one instance can serve a whole program. Every
@@ -125,6 +130,110 @@ public final class DispatchClient {
     /** Cancels the job ({@code POST /jobs/{id}/cancel}); a {@code job-ended} problem (409) if it already ended. */
     public Job cancel(String id) {
         return send("POST", "api/v1/jobs/" + encode(id) + "/cancel", "", Job.class);
+    }
+
+    /**
+     * The job's runs grouped by output ({@code GET /jobs/{id}/runs?groupBy=output}): largest group first, hosts in
+     * submission order.
+     */
+    public List<OutputGroup> runsByOutput(String id) {
+        return send(
+                "GET",
+                "api/v1/jobs/" + encode(id) + "/runs?groupBy=output",
+                null,
+                new TypeReference<List<OutputGroup>>() {});
+    }
+
+    /**
+     * Copies a run's stored output to {@code sink} ({@code GET /jobs/{id}/runs/{host}/output}): {@code stream} is
+     * {@code stdout} or {@code stderr}, or null for a {@code fetch} run's fetched file. Streams the body; does not
+     * close {@code sink}. Answers the bytes copied.
+     */
+    public long runOutput(String id, String host, String stream, OutputStream sink) {
+        String path = "api/v1/jobs/" + encode(id) + "/runs/" + encode(host) + "/output";
+        if (stream != null) {
+            path += "?stream=" + encode(stream);
+        }
+        HttpRequest r = request(path).header("Accept", "*/*").GET().build();
+        try {
+            HttpResponse<InputStream> response = http.send(r, HttpResponse.BodyHandlers.ofInputStream());
+            try (InputStream in = response.body()) {
+                if (response.statusCode() >= 300) {
+                    throw problem(response.statusCode(), new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                }
+                return in.transferTo(sink);
+            }
+        } catch (IOException e) {
+            throw new DispatchConnectionException(base.toString(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DispatchConnectionException(base.toString(), new IOException("interrupted", e));
+        }
+    }
+
+    /**
+     * Uploads {@code file} as an artifact of the tenant ({@code POST /artifacts}, streamed) and answers it; the same
+     * content uploaded before answers the stored artifact. {@code progress} (may be null) is called with the bytes
+     * sent so far, from the sending thread. An {@code artifact-too-large} problem (413) over the server's limit.
+     */
+    public Artifact uploadArtifact(Path file, LongConsumer progress) {
+        try {
+            long size = Files.size(file);
+            HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.fromPublisher(
+                    HttpRequest.BodyPublishers.ofInputStream(() -> {
+                        try {
+                            InputStream in = Files.newInputStream(file);
+                            return progress == null ? in : new CountingInputStream(in, progress);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }),
+                    size);
+            HttpRequest r = request("api/v1/artifacts")
+                    .header("Accept", "application/json")
+                    .header("Content-Type", "application/octet-stream")
+                    .POST(body)
+                    .build();
+            HttpResponse<String> response = http.send(r, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            if (response.statusCode() >= 300) {
+                throw problem(response.statusCode(), response.body());
+            }
+            return read(response.body(), JSON.getTypeFactory().constructType(Artifact.class));
+        } catch (IOException e) {
+            throw new DispatchConnectionException(base.toString(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DispatchConnectionException(base.toString(), new IOException("interrupted", e));
+        }
+    }
+
+    private static final class CountingInputStream extends FilterInputStream {
+        private final LongConsumer progress;
+        private long count;
+
+        CountingInputStream(InputStream in, LongConsumer progress) {
+            super(in);
+            this.progress = progress;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                progress.accept(++count);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buf, int off, int len) throws IOException {
+            int n = super.read(buf, off, len);
+            if (n > 0) {
+                count += n;
+                progress.accept(count);
+            }
+            return n;
+        }
     }
 
     /** The tenant's inventory hosts ({@code GET /hosts}). */

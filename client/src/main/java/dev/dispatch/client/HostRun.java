@@ -2,7 +2,9 @@ package dev.dispatch.client;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 
-/** One job's run on one host, as {@code GET /jobs/{id}/runs} and the {@code run-finished} event carry it. */
+/** One job's run on one host, as {@code GET /jobs/{id}/runs} and the {@code run-finished} event carry it. {@code changed} is set for file
+ * jobs, {@code artifact} (SHA-256 of the fetched file) for {@code fetch}.
+ */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record HostRun(
         String host,
@@ -14,4 +16,6 @@ public record HostRun(
         String finishedAt,
         int attempt,
         long stdoutBytes,
-        long stderrBytes) {}
+        long stderrBytes,
+        Boolean changed,
+        String artifact) {}
